@@ -1,0 +1,123 @@
+"""The report's data: one `RepoOutcome` per repository, gathered in a `RunReport`.
+
+These types are the stable contract of `report.json`; adding a status or a field bumps `REPORT_VERSION`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+REPORT_VERSION = 1
+
+
+class Status(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CRASHED = "crashed"
+    CANCELLED = "cancelled"  # interrupted before or while it ran
+    SKIPPED = "skipped"  # disabled in config
+
+    @property
+    def ok(self) -> bool:
+        """Whether this status leaves the sweep's exit code at 0."""
+        return self in (Status.SUCCEEDED, Status.SKIPPED)
+
+
+class Reason(StrEnum):
+    """Why a repository `failed` or `crashed`."""
+
+    RENOVATE = "renovate"  # Renovate ran and reported an error (non-zero exit)
+    PREFLIGHT = "preflight"
+    TOKEN = "token"  # no token could be obtained for this repository
+    TOKEN_LIFETIME = "token_lifetime"  # the freshest token expires too soon
+    ENGINE = "engine"  # the container engine failed or went away
+    OUT_OF_MEMORY = "out_of_memory"
+    NO_RESULT = "no_result"  # the container exited without Renovate saying it finished
+    TIMEOUT = "timeout"
+    DISABLED = "disabled"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DependencyUpdate:
+    dependency: str
+    manager: str
+    package_file: str
+    current_version: str | None
+    new_version: str | None
+    update_type: str  # Renovate's updateType: major, minor, patch, pin, digest, ...
+    branch: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PullRequest:
+    number: int | None
+    title: str
+    branch: str | None
+    action: Literal["created", "updated"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Problem:
+    level: Literal["warning", "error"]
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepoOutcome:
+    repository: str
+    status: Status
+    reason: Reason | None = None
+    detail: str | None = None  # one human sentence on what happened and what to do, when not succeeded
+    renovate_version: str | None = None
+    renovate_result: str | None = None  # Renovate's own `result` from "Repository finished", e.g. "done"
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    updates: tuple[DependencyUpdate, ...] = ()
+    branches: tuple[str, ...] = ()
+    prs: tuple[PullRequest, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    log: str | None = None  # path of the NDJSON log, relative to the report directory
+    notes: tuple[str, ...] = ()  # e.g. a shortened timeout, unparsed long lines
+
+    @property
+    def updates_by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(update.update_type for update in self.updates).items()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunReport:
+    run_id: str
+    runner_version: str
+    started_at: str  # ISO 8601, UTC
+    finished_at: str
+    dry_run: bool
+    repositories: tuple[RepoOutcome, ...]
+    version: int = REPORT_VERSION
+    shard: str | None = None  # "I/N" when the run covered one shard
+    interrupted: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(outcome.status.value for outcome in self.repositories)
+        return {status.value: counts.get(status.value, 0) for status in Status}
+
+    @property
+    def ok(self) -> bool:
+        return all(outcome.status.ok for outcome in self.repositories)
+
+
+__all__ = [
+    "REPORT_VERSION",
+    "DependencyUpdate",
+    "Problem",
+    "PullRequest",
+    "Reason",
+    "RepoOutcome",
+    "RunReport",
+    "Status",
+]
