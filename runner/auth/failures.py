@@ -1,0 +1,58 @@
+"""Turning what azure-identity raises into an `AuthError` that names the mode, what it used, and what to do.
+
+azure-identity's messages are useful (AADSTS codes, "Please run 'az login'") but long and sometimes
+multi-line; we keep their first line, capped, with every secret we know of and anything shaped like a JWT
+masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from azure.core.exceptions import AzureError
+
+from runner.errors import AuthError
+from runner.secrets import REDACTED
+
+# Failures a credential can raise while it is built or asked for a token. AzureError covers
+# CredentialUnavailableError, ClientAuthenticationError and transport errors; ValueError is how azure-identity
+# reports a malformed tenant id or authority; OSError a federated token file it cannot read.
+CREDENTIAL_FAILURES = (AzureError, ValueError, OSError)
+
+_MAX_REASON_LENGTH = 300
+_JWT_SHAPE = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
+
+
+class CredentialError(AuthError):
+    """One auth mode could not produce a token; `reason` is the short cause, fit for a list of attempts."""
+
+    def __init__(self, *, mode: str, reason: str, looked_for: str, remedy: str) -> None:
+        self.mode = mode
+        self.reason = reason
+        super().__init__(
+            f"auth mode '{mode}' could not get an Azure DevOps token: {reason}. "
+            f"It uses {looked_for}. What to do: {remedy}"
+        )
+
+
+def short_reason(error: BaseException, secrets: Iterable[str]) -> str:
+    """The first line of `error`'s message, capped, with secrets masked."""
+    if isinstance(error, AzureError):
+        text = str(error.message)
+    elif isinstance(error, OSError) and error.filename is not None:
+        text = f"{error.strerror or error}: {error.filename}"
+    else:
+        text = str(error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    reason = mask(lines[0] if lines else type(error).__name__, secrets).rstrip(".")
+    if len(reason) > _MAX_REASON_LENGTH:
+        reason = reason[: _MAX_REASON_LENGTH - 1] + "…"
+    return reason
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return _JWT_SHAPE.sub(REDACTED, text)

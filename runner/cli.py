@@ -1,0 +1,86 @@
+"""The command line: argument parsing, and the only place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from runner import __version__
+from runner.commands import run as run_command
+from runner.commands import schema as schema_command
+from runner.commands import validate as validate_command
+from runner.errors import ExitCode, RunnerError
+from runner.logsetup import configure_logging
+from runner.secrets import redact
+
+EX_SOFTWARE = 70  # sysexits.h: an internal error (a bug), as opposed to anything the user can fix
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="renovate-runner",
+        description="Run Renovate over Azure DevOps repositories with Entra ID tokens, one container per repository.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--log-format", choices=("auto", "console", "json"), default="auto",
+                        help="how the runner's own log is written to stderr (default: console on a terminal)")
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run Renovate over the configured repositories")
+    _config_argument(run)
+    run.add_argument("--repo", action="append", default=[], metavar="NAME",
+                     help="run only this repository (repeatable); names as in the report, e.g. Project/Repo")
+    run.add_argument("--report-dir", type=Path, help="where to write the report (default: report_dir from config)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="Renovate's full dry run: look up and plan updates, push nothing")
+    run.add_argument("--concurrency", type=_positive_int, help="repositories at once (default: from config)")
+    run.add_argument("--image", help="Renovate image to use instead of renovate.image")
+    run.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
+    run.set_defaults(handler=run_command.run)
+
+    validate = commands.add_parser("validate", help="check the configuration and report every problem")
+    _config_argument(validate)
+    validate.set_defaults(handler=validate_command.run)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the config files (for editors)")
+    schema.add_argument("--kind", choices=("runner", "repo"),
+                        help="only the schema of runner.yaml or of repos/*.yaml (default: both)")
+    schema.set_defaults(handler=schema_command.run)
+    return parser
+
+
+def _config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=Path("config"),
+                        help="configuration directory with runner.yaml and repos/ (default: ./config)")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    json_logs = {"auto": None, "console": False, "json": True}[args.log_format]
+    configure_logging(json=json_logs, level=args.log_level)
+    try:
+        return int(args.handler(args, environ=os.environ, out=sys.stdout))
+    except RunnerError as error:
+        print(f"renovate-runner: {redact(str(error))}", file=sys.stderr)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        print("renovate-runner: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except Exception:
+        # A bug, not a user error: keep the traceback, but never let it carry a token.
+        print(redact(traceback.format_exc()), file=sys.stderr)
+        print("renovate-runner: internal error; please report it with the traceback above", file=sys.stderr)
+        return EX_SOFTWARE

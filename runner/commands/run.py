@@ -1,0 +1,144 @@
+"""`renovate-runner run`: the sweep, from configuration to report and exit code."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+import structlog
+
+from runner import pipelines
+from runner.auth import TokenSource, make_token_source
+from runner.config import RepoConfig, SweepConfig, load_config
+from runner.console import ProgressObserver, observer_for, print_summary
+from runner.errors import ConfigError, EngineError, ExitCode, Interrupted
+from runner.locking import SweepLocks, default_state_dir
+from runner.renovate import engine
+from runner.renovate.env import RunContext
+from runner.repo_run import SweepState
+from runner.report.write import write_report
+from runner.secrets import register_secret
+from runner.sweep import run_sweep
+
+log = structlog.get_logger()
+
+DEFAULT_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+
+
+def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    config = load_config(args.config)
+    repos = select_repositories(config, args.repo)
+    runner = config.runner
+    if args.concurrency:
+        runner = replace(runner, concurrency=args.concurrency)
+    report_dir = (args.report_dir or runner.report_dir).resolve()
+    run_id = safe_run_id(args.run_id or default_run_id(environ))
+    image = args.image or runner.renovate.image
+    report_dir.mkdir(parents=True, exist_ok=True)
+
+    with SweepLocks(state_dir=default_state_dir(dict(environ)), run_id=run_id, report_dir=report_dir,
+                    cache_volume=runner.cache.volume) as locks:
+        client = engine.connect()
+        engine.remove_leftovers(client, own_run_id=run_id)
+        engine.ensure_image(client, image)
+        engine.ensure_cache_volume(client, runner.cache.volume, image)
+        in_pipeline = pipelines.in_pipeline(environ)
+
+        def on_token(value: str) -> None:
+            register_secret(value)
+            if in_pipeline:  # Azure Pipelines masks it in every later line of the log
+                _emit(out, pipelines.setsecret(value))
+
+        token_source = _token_source(config, repos, environ, on_token)
+        _clear_previous_outputs(report_dir)
+        state = SweepState(
+            client=client,
+            runner=runner,
+            context=RunContext(run_id=run_id, run_lock=locks.run_lock.path, image=image, dry_run=args.dry_run,
+                               ca_bundle=find_ca_bundle(runner.ca_bundle, environ), host_environ=environ),
+            report_dir=report_dir,
+            token_source=token_source,
+            on_token=on_token,
+        )
+        log.info("sweep_started", run_id=run_id, repositories=len(repos), concurrency=runner.concurrency,
+                 image=image, report_dir=str(report_dir))
+        with ExitStack() as stack:
+            observer = observer_for(repos, out, environ)
+            if isinstance(observer, ProgressObserver):
+                stack.enter_context(observer)
+            result = run_sweep(repos, state, concurrency=runner.concurrency, observer=observer)
+        paths = write_report(result.report, report_dir)
+        log.info("report_written", report=str(paths.json))
+        print_summary(result.report, report_dir, out, environ)
+
+    if result.signal_number is not None:
+        raise Interrupted(result.signal_number)
+    if result.engine_gone:
+        raise EngineError("the container engine went away during the sweep; the report lists what ran")
+    return int(ExitCode.OK if result.report.ok else ExitCode.REPOSITORIES_FAILED)
+
+
+def select_repositories(config: SweepConfig, names: Sequence[str]) -> list[RepoConfig]:
+    if not names:
+        return list(config.repos)
+    by_name = {repo.name: repo for repo in config.repos}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name))
+        raise ConfigError(f"--repo {', '.join(unknown)}: not in the configuration; configured: {known}")
+    wanted = set(names)
+    return [repo for repo in config.repos if repo.name in wanted]
+
+
+def default_run_id(environ: Mapping[str, str]) -> str:
+    if build_id := environ.get("BUILD_BUILDID"):
+        return f"build-{build_id}"
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def safe_run_id(run_id: str) -> str:
+    """Run ids end up in container names: keep to what Docker accepts."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", run_id)
+
+
+def find_ca_bundle(configured: Path | None, environ: Mapping[str, str]) -> Path | None:
+    if configured is not None:
+        return configured
+    for candidate in (environ.get("SSL_CERT_FILE"), *DEFAULT_CA_BUNDLES):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate).resolve()
+    return None
+
+
+def _token_source(
+    config: SweepConfig, repos: Sequence[RepoConfig], environ: Mapping[str, str], on_token: Callable[[str], None]
+) -> TokenSource | None:
+    """A token source, checked once before anything starts; none when only local repositories run."""
+    if all(repo.is_local or not repo.enabled for repo in repos):
+        return None
+    source = make_token_source(config.runner.auth, environ)
+    token = source.token()  # fail here (exit 3) rather than once per repository
+    on_token(token.value)
+    log.info("token_source_ready", mode=token.mode, identity=token.identity, expires_on=token.expires_on.isoformat())
+    return source
+
+
+def _clear_previous_outputs(report_dir: Path) -> None:
+    """Logs and Renovate reports of an earlier sweep into the same directory would mix with this one's."""
+    for name in ("logs", "renovate"):
+        shutil.rmtree(report_dir / name, ignore_errors=True)
+
+
+def _emit(out: TextIO, line: str) -> None:
+    out.write(line + "\n")
+    out.flush()
+
+

@@ -1,0 +1,17 @@
+"""`renovate-runner schema`: the JSON Schema of the config files, for editors (yaml-language-server etc.)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping
+from typing import TextIO
+
+from runner.config import config_json_schema
+
+
+def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    schemas = {kind: config_json_schema(kind) for kind in ("runner", "repo")}
+    document = schemas[args.kind] if args.kind else schemas
+    out.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    return 0

@@ -1,0 +1,278 @@
+"""The configuration's shape: pydantic models that validate the YAML files and describe them as JSON Schema.
+
+Field names are the YAML keys (two are aliased: `limits.memory` is `memory_bytes`, `renovate.global` is
+`global_options`). Objects are frozen; mappings inside them are plain dicts, so treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, WrapValidator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from runner.config.durations import Duration
+from runner.config.merge import merge_options
+from runner.config.names import (
+    DockerName,
+    EnvVarName,
+    ImageReference,
+    PassthroughEnvName,
+    RepositoryName,
+    SecretName,
+)
+from runner.config.paths import ExistingDirectory, ExistingFile, OutputDirectory
+from runner.config.secret_rules import reject_literal_secrets, secret_references
+from runner.config.sizes import MemorySize
+from runner.config.urls import OrganizationUrl
+
+DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
+DEFAULT_PASSTHROUGH_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+MAX_CONCURRENCY = 64
+
+
+def default_global_options() -> dict[str, JsonValue]:
+    # No onboarding PRs, and repositories without a renovate.json are still processed.
+    return {"onboarding": False, "requireConfig": "optional"}
+
+
+class AuthMode(StrEnum):
+    AUTO = "auto"
+    PIPELINES = "pipelines"
+    AZURE_CLI = "azure-cli"
+    WORKLOAD_IDENTITY = "workload-identity"
+    MANAGED_IDENTITY = "managed-identity"
+    AZD = "azd"
+    TOKEN_ENV = "token-env"  # noqa: S105 - the name of a mode, not a secret
+
+
+LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]
+
+RenovateOptions = Annotated[dict[str, JsonValue], WrapValidator(reject_literal_secrets)]
+"""Renovate's own options, free-form (Renovate validates them), but with secrets only as templates."""
+
+SecretsEnv = Annotated[
+    dict[SecretName, EnvVarName],
+    # Without this the schema's patternProperties would let editors accept a badly named secret.
+    Field(json_schema_extra={"additionalProperties": False}),
+]
+"""Renovate secret name -> the environment variable the runner reads its value from at run time."""
+
+
+class ConfigModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+    def __hash__(self) -> int:
+        # pydantic's frozen hash fails on the dicts these models hold; the JSON form is hashable and exact.
+        return hash((type(self), self.model_dump_json()))
+
+
+class AuthConfig(ConfigModel):
+    """How the runner gets Entra ID tokens for Azure DevOps."""
+
+    mode: AuthMode = Field(
+        default=AuthMode.AUTO,
+        description="Credential to use; auto tries pipelines, azure-cli, workload-identity, "
+        "managed-identity, azd, token-env in that order.",
+    )
+    token_env: EnvVarName = Field(
+        default="RENOVATE_TOKEN", description="Variable holding a token in token-env mode."
+    )
+    margin: Duration = Field(
+        default="5m",
+        validate_default=True,  # the default in YAML spelling, so the JSON Schema shows it that way
+        description="A token must stay valid for the repository timeout plus this.",
+    )
+    floor: Duration = Field(
+        default="5m",
+        validate_default=True,
+        description="A repository fails when no token stays valid for at least this.",
+    )
+
+
+class RenovateSettings(ConfigModel):
+    """The Renovate image and the options every repository gets."""
+
+    image: ImageReference = Field(
+        default=DEFAULT_IMAGE, description="Renovate container image; pin a version."
+    )
+    log_level: LogLevel = Field(default="info", description="Renovate's LOG_LEVEL.")
+    global_options: RenovateOptions = Field(
+        default_factory=default_global_options,
+        validation_alias="global",
+        serialization_alias="global",
+        description="Renovate self-hosted options for every repository. Secrets only as {{ secrets.NAME }}.",
+    )
+
+
+class Limits(ConfigModel):
+    """Resource limits of each Renovate container."""
+
+    memory_bytes: MemorySize = Field(
+        default="2g",
+        validate_default=True,
+        validation_alias="memory",
+        serialization_alias="memory",
+        description="Memory limit, e.g. 2g.",
+    )
+    pids: int = Field(default=1024, ge=32, description="Maximum number of processes.")
+    cpus: float | None = Field(default=None, gt=0, description="CPU limit (e.g. 1.5); null for no limit.")
+
+
+class CacheConfig(ConfigModel):
+    """Renovate's cache, kept between runs."""
+
+    volume: DockerName = Field(
+        default="renovate-cache", description="Docker volume mounted as Renovate's cache."
+    )
+
+
+class RunnerConfig(ConfigModel):
+    """runner.yaml: settings for the whole sweep."""
+
+    organization: OrganizationUrl | None = Field(
+        default=None, description="Azure DevOps organization URL; required unless every repository is local."
+    )
+    auth: AuthConfig = Field(default=AuthConfig())
+    renovate: RenovateSettings = Field(default=RenovateSettings())
+    concurrency: int = Field(
+        default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once."
+    )
+    timeout: Duration = Field(
+        default="30m", validate_default=True, description="Time limit for each repository."
+    )
+    limits: Limits = Field(default=Limits())
+    cache: CacheConfig = Field(default=CacheConfig())
+    network: DockerName = Field(default="bridge", description="Docker network of the Renovate containers.")
+    passthrough_env: tuple[PassthroughEnvName, ...] = Field(
+        default=DEFAULT_PASSTHROUGH_ENV,
+        description="Host environment variables passed to Renovate; nothing else from the host is.",
+    )
+    ca_bundle: ExistingFile | None = Field(
+        default=None,
+        description="CA certificates (PEM) for Renovate; null to detect the system bundle at run time.",
+    )
+    report_dir: OutputDirectory = Field(
+        default=Path("report"), validate_default=True, description="Where the run report is written."
+    )
+    secrets_env: SecretsEnv = Field(
+        default_factory=dict,
+        description="Renovate secret name -> environment variable holding its value, read at run time.",
+    )
+
+    @model_validator(mode="after")
+    def _global_secrets_are_mapped(self) -> Self:
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "unmapped_secret",
+                    f"uses secret '{name}', which secrets_env does not map; add "
+                    f"'{name}: <ENV_VAR holding the value>' under secrets_env",
+                ),
+                loc=("renovate", "global", *(part if isinstance(part, int) else str(part) for part in path)),
+                input=name,
+            )
+            for path, name in secret_references(self.renovate.global_options)
+            if name not in self.secrets_env
+        ]
+        if errors:
+            raise ValidationError.from_exception_data("runner.yaml", errors)
+        return self
+
+
+class RepoSettings(ConfigModel):
+    """A repos/*.yaml file: one repository, in Azure DevOps (`repository`) or a local directory (`local`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["repository"]}, {"required": ["local"]}]}
+    )
+
+    repository: RepositoryName | None = Field(
+        default=None, description="Azure DevOps repository as Project/Repository."
+    )
+    local: ExistingDirectory | None = Field(
+        default=None,
+        description="A local directory (relative to this file) run with Renovate's local platform, dry-run.",
+    )
+    enabled: bool = Field(
+        default=True, description="false: the sweep skips this repository and reports it as skipped."
+    )
+    timeout: Duration | None = Field(
+        default=None, description="Overrides the runner's timeout for this repository."
+    )
+    renovate: RenovateOptions = Field(
+        default_factory=dict,
+        description="Renovate options merged over renovate.global: mappings merge key by key; lists and "
+        "scalars replace.",
+    )
+    secrets_env: SecretsEnv = Field(
+        default_factory=dict, description="Merged over runner.yaml's secrets_env."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if self.repository is not None and self.local is not None:
+            raise _error_at(
+                "local",
+                "repository_and_local",
+                "cannot be combined with 'repository'; a file describes either an Azure DevOps repository "
+                "or a local directory, so remove one of them",
+            )
+        if self.repository is None and self.local is None:
+            raise _error_at(
+                "repository",
+                "missing_repository",
+                "missing; set 'repository: Project/Repository' for an Azure DevOps repository, or "
+                "'local: <directory>' for a local one",
+            )
+        return self
+
+
+def _error_at(key: str, kind: str, message: str) -> ValidationError:
+    details = InitErrorDetails(type=PydanticCustomError(kind, message), loc=(key,), input=None)
+    return ValidationError.from_exception_data("repository", [details])
+
+
+class RepoConfig(RepoSettings):
+    """One repository of the sweep, with the file it came from."""
+
+    source: Path
+
+    @property
+    def name(self) -> str:
+        """`Project/Repo`, or `local/<dirname>` for a local repository; unique within a sweep."""
+        if self.repository is not None:
+            return self.repository
+        assert self.local is not None  # noqa: S101 - guaranteed by RepoSettings._one_source
+        return f"local/{self.local.name}"
+
+    @property
+    def is_local(self) -> bool:
+        return self.local is not None
+
+    def effective_timeout(self, runner: RunnerConfig) -> timedelta:
+        return self.timeout if self.timeout is not None else runner.timeout
+
+    def effective_renovate(self, runner: RunnerConfig) -> dict[str, Any]:
+        """`renovate.global` with this repository's `renovate` merged over it (see `merge_options`)."""
+        return merge_options(runner.renovate.global_options, self.renovate)
+
+    def effective_secrets_env(self, runner: RunnerConfig) -> dict[str, str]:
+        return {**runner.secrets_env, **self.secrets_env}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A validated configuration directory."""
+
+    runner: RunnerConfig
+    repos: tuple[RepoConfig, ...]  # sorted by name; disabled ones included (the sweep reports them skipped)
+    config_dir: Path  # absolute
+
+    @property
+    def enabled_repos(self) -> tuple[RepoConfig, ...]:
+        return tuple(repo for repo in self.repos if repo.enabled)

@@ -1,0 +1,54 @@
+"""The Azure DevOps organization URL: checked, and normalised to end in `/`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, WithJsonSchema
+
+_EXAMPLE = "https://dev.azure.com/contoso/"
+# Plain http only for loopback service doubles: a bearer token must never cross a network unencrypted.
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def normalise_organization(url: str) -> str:
+    """`https://dev.azure.com/contoso` -> `https://dev.azure.com/contoso/`.
+
+    Messages never repeat the URL: a mistyped one may carry credentials.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https"):
+        raise ValueError(f"must be the URL of your Azure DevOps organization, e.g. {_EXAMPLE}")
+    if parts.scheme == "http" and hostname not in _LOOPBACK_HOSTS:
+        raise ValueError(f"must use https:// (tokens are sent to it), e.g. {_EXAMPLE}")
+    if parts.username or parts.password:
+        raise ValueError(
+            "must not contain a user name or password; the runner authenticates with Entra ID, so "
+            "remove the credentials from the URL (and revoke them if they were real)"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(
+            f"must not have a query or fragment; write only the organization URL, e.g. {_EXAMPLE}"
+        )
+    path = parts.path.rstrip("/")
+    if hostname == "dev.azure.com" and not path:
+        raise ValueError(f"names no organization; add it after the host, e.g. {_EXAMPLE}")
+    return f"{parts.scheme}://{parts.netloc}{path}/"
+
+
+OrganizationUrl = Annotated[
+    str,
+    AfterValidator(normalise_organization),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^https?://",
+            "description": f"Azure DevOps organization URL, e.g. {_EXAMPLE}",
+        }
+    ),
+]

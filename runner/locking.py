@@ -1,0 +1,106 @@
+"""Locks that keep sweeps apart: one sweep at a time per report directory and per cache volume.
+
+Each run also holds a lock of its own for as long as it lives; its containers carry that lock's path in a label, so
+a later run can tell leftovers of a dead run (lock free) from containers of a sweep that is still running (lock held).
+`flock` locks vanish with the process that held them, so a crashed or killed run never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+
+from runner.errors import LockedError
+
+STATE_DIR_ENV = "RENOVATE_RUNNER_STATE_DIR"
+
+
+def default_state_dir(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if explicit := env.get(STATE_DIR_ENV):
+        return Path(explicit)
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "renovate-runner"
+
+
+def run_lock_path(state_dir: Path, run_id: str) -> Path:
+    return state_dir / "runs" / f"{_safe(run_id)}.lock"
+
+
+class FileLock:
+    """An exclusive, non-blocking `flock` on one file."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self._what = what
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockedError(
+                f"another sweep is using {self._what} (lock {self.path}); wait for it to finish, "
+                "or use another report directory and cache volume"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+
+def is_held(path: Path) -> bool:
+    """Whether some live process holds the lock at `path` (a missing file means nobody does)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+class SweepLocks:
+    """The three locks of one sweep, taken together and released together."""
+
+    def __init__(self, *, state_dir: Path, run_id: str, report_dir: Path, cache_volume: str) -> None:
+        self.run_lock = FileLock(run_lock_path(state_dir, run_id), f"run id {run_id}")
+        self._locks = [
+            FileLock(report_dir / ".renovate-runner.lock", f"the report directory {report_dir}"),
+            FileLock(state_dir / "volumes" / f"{_safe(cache_volume)}.lock", f"the cache volume {cache_volume}"),
+            self.run_lock,
+        ]
+        self._stack = ExitStack()
+
+    def __enter__(self) -> SweepLocks:
+        with ExitStack() as stack:
+            for lock in self._locks:
+                lock.acquire()
+                stack.callback(lock.release)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stack.close()
+        self.run_lock.path.unlink(missing_ok=True)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)

@@ -1,0 +1,52 @@
+"""structlog configuration, done once at start: console lines for people, JSON lines for machines.
+
+Every event passes through a redaction step, so a token that slipped into an event's values is masked before it is
+rendered anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from runner.secrets import redact
+
+
+def _redact_values(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = redact(value)
+        elif isinstance(value, BaseException):
+            event_dict[key] = redact(str(value))
+    return event_dict
+
+
+def configure_logging(*, stream: TextIO | None = None, json: bool | None = None, level: str = "info") -> None:
+    """Configure structlog for this process.
+
+    `json=None` picks by the stream: console rendering on a terminal, JSON lines otherwise (CI logs, files).
+    """
+    out = stream if stream is not None else sys.stderr
+    use_json = not out.isatty() if json is None else json
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=out.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks if use_json else structlog.processors.format_exc_info,
+            _redact_values,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    # azure-identity and urllib3 log through the standard library; keep them quiet unless debugging.
+    logging.basicConfig(level=logging.WARNING if level != "debug" else logging.DEBUG, stream=out)

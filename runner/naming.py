@@ -1,0 +1,14 @@
+"""File names derived from repository names: unique, reversible, and safe on every file system."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+
+def slug(repository: str) -> str:
+    """`Project/Repo` -> `Project%2FRepo`: percent-encoding keeps distinct names distinct and is reversible."""
+    return quote(repository, safe="-_.~ ").replace(" ", "%20")
+
+
+def unslug(name: str) -> str:
+    return unquote(name)

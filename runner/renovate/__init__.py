@@ -1,0 +1,1 @@
+"""Running Renovate for one repository: the container, its environment, and reading what it says back."""

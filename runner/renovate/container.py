@@ -1,0 +1,269 @@
+"""`RenovateContainer`: one Renovate container's life, from create to remove, with cleanup on every path.
+
+The container is created, attached (so no output is missed), started, streamed line by line into a sink, waited for
+with a deadline and a cancel flag, stopped then killed when needed, and always removed on exit - on success, on
+error, and when the sweep is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+import docker
+import docker.errors
+import requests.exceptions
+import structlog
+from docker.models.containers import Container
+from docker.types import LogConfig, Mount
+
+from runner.errors import EngineError
+from runner.renovate.spec import BindMount, ContainerSpec
+
+log = structlog.get_logger()
+
+Stream = Literal["stdout", "stderr"]
+LineSink = Callable[[Stream, bytes, bool, bool], None]
+"""Receives (stream, data, complete, ends_line): a whole line without its newline (complete), or a piece of a line
+over the length cap (not complete; `ends_line` marks its last piece)."""
+
+# Set to keep finished containers for debugging; the sweep still removes leftovers of dead runs at the next start.
+KEEP_CONTAINERS_ENV = "RENOVATE_RUNNER_KEEP_CONTAINERS"
+
+_POLL_SECONDS = 0.5
+# Failures of the engine connection itself (as opposed to an API answer about the container).
+ENGINE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ConnectionError,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitResult:
+    exit_code: int | None
+    timed_out: bool = False
+    cancelled: bool = False
+    oom_killed: bool = False
+
+
+class LineSplitter:
+    """Turns a stream of byte chunks into lines; a line longer than `max_line` is passed on in pieces.
+
+    Every piece of an over-long line, its tail included, is flagged incomplete so the sink never parses it.
+    """
+
+    def __init__(self, stream: Stream, sink: LineSink, max_line: int) -> None:
+        self._stream = stream
+        self._sink = sink
+        self._max_line = max_line
+        self._buffer = bytearray()
+        self._in_long_line = False
+
+    def feed(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        while (newline := self._buffer.find(b"\n")) >= 0:
+            line = bytes(self._buffer[:newline])
+            del self._buffer[: newline + 1]
+            self._emit(line, end_of_line=True)
+        if len(self._buffer) > self._max_line:
+            # Written as it streams, never held whole in memory, and not parsed (ARCHITECTURE.md, long lines).
+            self._emit(bytes(self._buffer), end_of_line=False)
+            self._buffer.clear()
+
+    def close(self) -> None:
+        if self._buffer:
+            self._emit(bytes(self._buffer), end_of_line=True)
+            self._buffer.clear()
+
+    def _emit(self, line: bytes, *, end_of_line: bool) -> None:
+        complete = not self._in_long_line and len(line) <= self._max_line and end_of_line
+        self._sink(self._stream, line.rstrip(b"\r") if complete else line, complete, end_of_line)
+        self._in_long_line = not end_of_line
+
+
+class RenovateContainer:
+    """A context manager over one container; `__exit__` removes it whatever happened inside."""
+
+    def __init__(
+        self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = 1024 * 1024
+    ) -> None:
+        self._client = client
+        self._spec = spec
+        self._max_line = max_line
+        self._container: Container | None = None
+        self._reader: threading.Thread | None = None
+        self._reader_error: BaseException | None = None
+        self._stopping = threading.Lock()
+
+    @property
+    def id(self) -> str | None:
+        return None if self._container is None else self._container.id
+
+    def __enter__(self) -> RenovateContainer:
+        spec = self._spec
+        try:
+            self._container = self._client.containers.create(
+                spec.image,
+                command=list(spec.command) or None,
+                entrypoint=list(spec.entrypoint) if spec.entrypoint is not None else None,
+                name=spec.name,
+                environment=dict(spec.environment),
+                mounts=[_to_mount(m) for m in spec.mounts],
+                working_dir=spec.working_dir,
+                network_mode=spec.network,
+                labels=dict(spec.labels),
+                mem_limit=spec.memory_bytes,
+                memswap_limit=spec.memory_bytes,  # no swap: a run over its memory limit is an OOM, not a crawl
+                pids_limit=spec.pids_limit,
+                nano_cpus=spec.nano_cpus,
+                security_opt=["no-new-privileges"],
+                cap_drop=["ALL"],
+                privileged=False,
+                init=True,  # a real PID 1 forwards SIGTERM to node, so `stop` ends Renovate cleanly
+                tty=False,
+                stdin_open=False,
+                log_config=LogConfig(
+                    type=LogConfig.types.JSON, config={"max-size": str(spec.log_max_bytes), "max-file": "1"}
+                ),
+            )
+        except docker.errors.ImageNotFound as error:
+            raise EngineError(
+                f"image {spec.image} is not available: {error.explanation}; "
+                "pull or build it (scripts/renovate-image.sh) or set renovate.image"
+            ) from None
+        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+            raise EngineError(f"could not create container {spec.name}: {_explain(error)}") from None
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.remove()
+
+    def run_streaming(self, sink: LineSink) -> None:
+        """Attach, start, and stream output to `sink` on a background thread."""
+        container = self._require()
+        try:
+            # Attach before start, replaying earlier output too, so not a single line is lost.
+            stream: Iterator[tuple[bytes | None, bytes | None]] = container.attach(
+                stdout=True, stderr=True, stream=True, logs=True, demux=True
+            )
+            container.start()
+        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+            raise EngineError(f"could not start container {self._spec.name}: {_explain(error)}") from None
+        self._reader = threading.Thread(
+            target=self._read, args=(stream, sink), name=f"logs-{self._spec.name}", daemon=True
+        )
+        self._reader.start()
+
+    def wait(self, timeout_s: float, cancel: threading.Event, *, grace_s: float = 10.0) -> WaitResult:
+        """Wait until the container exits, the deadline passes (stop, then kill) or `cancel` is set."""
+        deadline = time.monotonic() + timeout_s
+        reader = self._reader
+        if reader is None:
+            raise RuntimeError("wait() before run_streaming()")
+        timed_out = cancelled = False
+        while reader.is_alive():
+            if cancel.is_set():
+                cancelled = True
+                break
+            if time.monotonic() >= deadline:
+                timed_out = True
+                break
+            reader.join(timeout=_POLL_SECONDS)
+        if timed_out or cancelled:
+            self.stop(grace_s)
+            reader.join(timeout=grace_s + 5)
+        if self._reader_error is not None:
+            raise EngineError(
+                f"lost the output of container {self._spec.name}: {_explain(self._reader_error)}"
+            )
+        exit_code, oom_killed = self._final_state()
+        return WaitResult(
+            exit_code=exit_code, timed_out=timed_out, cancelled=cancelled, oom_killed=oom_killed
+        )
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after `grace_s`; safe to call from another thread and more than once."""
+        container = self._container
+        if container is None:
+            return
+        with self._stopping:
+            try:
+                container.stop(timeout=int(grace_s))
+                container.reload()
+                if container.status == "running":
+                    container.kill()
+            except docker.errors.NotFound:
+                return
+            except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+                log.warning("container_stop_failed", container=self._spec.name, error=_explain(error))
+
+    def remove(self) -> None:
+        container, self._container = self._container, None
+        if container is None:
+            return
+        if os.environ.get(KEEP_CONTAINERS_ENV):
+            log.info("container_kept", container=self._spec.name, env=KEEP_CONTAINERS_ENV)
+            return
+        try:
+            container.remove(force=True, v=False)
+        except docker.errors.NotFound:
+            pass
+        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+            # The next sweep's start-up cleanup finds it by its run label once this run's lock is released.
+            log.warning("container_remove_failed", container=self._spec.name, error=_explain(error))
+
+    def _read(self, stream: Iterator[tuple[bytes | None, bytes | None]], sink: LineSink) -> None:
+        stdout = LineSplitter("stdout", sink, self._max_line)
+        stderr = LineSplitter("stderr", sink, self._max_line)
+        try:
+            for out_chunk, err_chunk in stream:
+                if out_chunk:
+                    stdout.feed(out_chunk)
+                if err_chunk:
+                    stderr.feed(err_chunk)
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread, which decides
+            self._reader_error = error
+        finally:
+            stdout.close()
+            stderr.close()
+
+    def _final_state(self) -> tuple[int | None, bool]:
+        container = self._require()
+        try:
+            result: dict[str, Any] = container.wait(timeout=60)
+            container.reload()
+        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+            raise EngineError(
+                f"could not read the exit status of {self._spec.name}: {_explain(error)}"
+            ) from None
+        state = container.attrs.get("State", {})
+        exit_code = result.get("StatusCode")
+        return (int(exit_code) if exit_code is not None else None), bool(state.get("OOMKilled", False))
+
+    def _require(self) -> Container:
+        if self._container is None:
+            raise RuntimeError("the container is not created (use RenovateContainer as a context manager)")
+        return self._container
+
+
+def _to_mount(mount: BindMount) -> Mount:
+    return Mount(
+        target=mount.target,
+        source=mount.source,
+        type="volume" if mount.volume else "bind",
+        read_only=mount.read_only,
+    )
+
+
+def _explain(error: BaseException) -> str:
+    if isinstance(error, docker.errors.APIError):
+        return str(error.explanation or error)
+    return f"{type(error).__name__}: {error}"

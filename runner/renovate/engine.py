@@ -1,0 +1,119 @@
+"""The container engine before any repository runs: reachable, image present, cache volume ready, leftovers gone."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import docker
+import docker.errors
+import structlog
+from docker.models.containers import Container
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from runner.errors import EngineError
+from runner.locking import is_held
+from runner.renovate.container import ENGINE_CONNECTION_ERRORS
+from runner.renovate.spec import LABEL_PREFIX, LABEL_RUN_ID, LABEL_RUN_LOCK
+
+log = structlog.get_logger()
+
+RENOVATE_UID = 12021  # the official image's user; everything Renovate writes must be writable by it
+CACHE_DIR_IN_CONTAINER = "/tmp/renovate/cache"  # noqa: S108 - the path inside the container, not on the host
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine named by DOCKER_HOST (or the default socket), checked with a ping."""
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except (docker.errors.DockerException, *ENGINE_CONNECTION_ERRORS) as error:
+        raise EngineError(
+            f"cannot reach the Docker engine ({error}); start it (scripts/setup.sh does) "
+            "or point DOCKER_HOST at a running one"
+        ) from None
+    return client
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, ENGINE_CONNECTION_ERRORS):
+        return True
+    if isinstance(error, docker.errors.APIError):
+        message = str(error.explanation or "")
+        # A registry that cannot be resolved or refuses us will not change its mind in a few seconds.
+        permanent = ("no such host", "not found", "unauthorized", "denied", "manifest unknown")
+        return error.is_server_error() and not any(text in message for text in permanent)
+    return False
+
+
+def ensure_image(client: docker.DockerClient, image: str, *, attempts: int = 4) -> str:
+    """The id of `image`, pulled first when it is not present (transient failures are retried)."""
+    try:
+        return str(client.images.get(image).id)
+    except docker.errors.ImageNotFound:
+        pass
+    except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+        raise EngineError(f"could not inspect image {image}: {error}") from None
+
+    @retry(
+        retry=retry_if_exception(_is_transient),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=2, max=30),
+        reraise=True,
+    )
+    def pull() -> str:
+        log.info("image_pull", image=image)
+        return str(client.images.pull(image).id)
+
+    try:
+        return pull()
+    except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+        explanation = error.explanation if isinstance(error, docker.errors.APIError) else str(error)
+        raise EngineError(
+            f"image {image} is not present and could not be pulled ({explanation}); "
+            "pull or build it (scripts/renovate-image.sh builds Renovate locally) or set renovate.image"
+        ) from None
+
+
+def ensure_cache_volume(client: docker.DockerClient, volume: str, image: str) -> None:
+    """Create the cache volume if missing, owned by Renovate's uid so its containers can write to it."""
+    try:
+        client.volumes.get(volume)
+        return
+    except docker.errors.NotFound:
+        pass
+    log.info("cache_volume_create", volume=volume)
+    client.volumes.create(volume, labels={f"{LABEL_PREFIX}.cache": "true"})
+    # A fresh volume's root belongs to root; one short-lived container hands it to Renovate's user.
+    client.containers.run(
+        image,
+        entrypoint=["/bin/sh", "-c"],
+        command=[f"chown {RENOVATE_UID} /cache && chmod 0775 /cache"],
+        user="0",
+        network_mode="none",
+        volumes={volume: {"bind": "/cache", "mode": "rw"}},
+        labels={f"{LABEL_PREFIX}.cache-init": volume},
+        remove=True,
+    )
+
+
+def remove_leftovers(client: docker.DockerClient, *, own_run_id: str) -> list[str]:
+    """Remove containers of earlier runs whose lock is no longer held; return the run ids cleaned up."""
+    by_run: dict[str, list[Container]] = defaultdict(list)
+    for container in client.containers.list(all=True, filters={"label": LABEL_RUN_ID}):
+        run_id = container.labels.get(LABEL_RUN_ID, "")
+        if run_id != own_run_id:
+            by_run[run_id].append(container)
+    cleaned: list[str] = []
+    for run_id, containers in sorted(by_run.items()):
+        lock = containers[0].labels.get(LABEL_RUN_LOCK)
+        if lock and is_held(Path(lock)):
+            continue  # that sweep is still running
+        for container in containers:
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                continue
+        log.info("leftovers_removed", run_id=run_id, containers=len(containers))
+        cleaned.append(run_id)
+    return cleaned

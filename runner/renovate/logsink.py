@@ -1,0 +1,72 @@
+"""Where one container's output goes: the repository's NDJSON log file, its `LogSummary`, and our own log.
+
+Lines are written as they arrive (redacted of every known secret), so a crash or an interrupt keeps everything up to
+that moment. Output that is not one of Renovate's JSON records (a node stack trace on stderr, say) is wrapped in a
+JSON record of our own, so the file stays valid NDJSON.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import structlog
+
+from runner.renovate.container import Stream
+from runner.renovate.logs import ERROR, LogSummary, parse_line
+from runner.secrets import redact
+
+log = structlog.get_logger()
+
+
+class LogSink:
+    def __init__(self, path: Path, summary: LogSummary) -> None:
+        self.path = path
+        self.summary = summary
+        self.unparsed_long_lines = 0
+        self._file: IO[str] | None = None
+        self._lock = threading.Lock()  # stdout and stderr lines arrive from one reader, but be safe
+
+    def __enter__(self) -> LogSink:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("w", encoding="utf-8")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def on_line(self, stream: Stream, raw: bytes, complete: bool, ends_line: bool) -> None:
+        text = redact(raw.decode("utf-8", errors="replace"))
+        with self._lock:
+            if self._file is None:
+                return
+            if not complete:
+                # Written piece by piece as it streams, never parsed (ARCHITECTURE.md: output lines over the cap).
+                self._file.write(text)
+                if ends_line:
+                    self._file.write("\n")
+                    self.unparsed_long_lines += 1
+                return
+            event = parse_line(text)
+            if event is None:
+                if text.strip():
+                    self._file.write(json.dumps({"runner": "output", "stream": stream, "msg": text}) + "\n")
+                return
+            self._file.write(text + "\n")
+            self.summary.feed(event)
+        if event.is_problem:
+            # Renovate's own problems, re-logged with the repository bound by the caller's context.
+            level = "error" if event.level >= ERROR else "warning"
+            log.log(
+                40 if level == "error" else 30,
+                "renovate_problem",
+                renovate_level=event.level_name,
+                message=event.msg,
+            )

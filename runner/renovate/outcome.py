@@ -1,0 +1,375 @@
+"""One repository's outcome, from how its container ended, what Renovate logged, and Renovate's report file.
+
+The report file (`RENOVATE_REPORT_TYPE=file`) is written by lib/instrumentation/reporting.ts as
+`{problems, repositories: {<repo>: {problems, branches, packageFiles, libYearsWithStatus}}}`:
+
+- `packageFiles`: `{<manager>: [{packageFile, deps: [{depName, currentValue, currentVersion, updates:
+  [{updateType, newVersion, newValue, newDigest, branchName}]}]}]}`, written after extraction and lookup, so
+  it is there in dry runs too;
+- `branches`: `[{branchName, prNo, prTitle, result, upgrades: [{depName, currentVersion, newVersion,
+  packageFile, updateType, ...}]}]` from the repository cache, only in full runs.
+
+The key is the repository as Renovate was given it, or `local` on the local platform. Each container runs one
+repository, so top-level problems belong to it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from runner.renovate.logs import LogSummary, event_from_record, problem_from_event
+from runner.report.model import DependencyUpdate, Problem, Reason, RepoOutcome, Status
+
+_RENOVATE_CONFIG_EXIT = 2  # Renovate's exit code when it could not load its configuration
+_SIGNAL_EXIT_BASE = 128  # a process killed by signal N exits with 128 + N
+_SHORT_DIGEST = 12
+
+
+def build_outcome(
+    repository: str,
+    *,
+    exit_code: int | None,
+    oom_killed: bool,
+    timed_out: bool,
+    cancelled: bool,
+    report_file: Path | None,
+    summary: LogSummary,
+    duration_s: float,
+    log: str | None,
+    notes: Sequence[str] = (),
+) -> RepoOutcome:
+    """Everything known about one finished (or stopped) container run, as the report's `RepoOutcome`."""
+    found = read_report_file(report_file, repository)
+    verdict = _stopped_verdict(
+        oom_killed=oom_killed, timed_out=timed_out, cancelled=cancelled, duration_s=duration_s
+    ) or _exit_verdict(exit_code, summary)
+    detail = f"{verdict.detail} The log is {log}." if verdict.detail and log else verdict.detail
+    summary_notes = [f"{summary.problems_omitted} more warnings or errors are only in the log"]
+    return RepoOutcome(
+        repository=repository,
+        status=verdict.status,
+        reason=verdict.reason,
+        detail=detail,
+        renovate_version=summary.renovate_version,
+        renovate_result=summary.finished.result if summary.finished else None,
+        exit_code=exit_code,
+        duration_s=round(duration_s, 3),
+        updates=found.updates,
+        branches=summary.branches,
+        prs=summary.prs,
+        problems=_unique((*summary.problems, *found.problems)),
+        log=log,
+        notes=(*notes, *found.notes, *(summary_notes if summary.problems_omitted else ())),
+    )
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    status: Status
+    reason: Reason | None = None
+    detail: str | None = None
+
+
+def _stopped_verdict(
+    *, oom_killed: bool, timed_out: bool, cancelled: bool, duration_s: float
+) -> _Verdict | None:
+    """The runner or the kernel stopped the container: that explains the run better than its exit code."""
+    if cancelled:
+        return _Verdict(
+            Status.CANCELLED,
+            Reason.INTERRUPTED,
+            "The sweep was interrupted before Renovate finished this repository; run the sweep again.",
+        )
+    if timed_out:
+        return _Verdict(
+            Status.TIMED_OUT,
+            Reason.TIMEOUT,
+            f"Renovate did not finish within the repository's timeout and was stopped after "
+            f"{_duration(duration_s)}; raise `timeout` for this repository, or find in the log where it "
+            "stalled.",
+        )
+    if oom_killed:
+        return _Verdict(
+            Status.CRASHED,
+            Reason.OUT_OF_MEMORY,
+            "The container ran out of memory and the kernel killed Renovate; raise the container memory "
+            "limit in the runner configuration.",
+        )
+    return None
+
+
+def _exit_verdict(exit_code: int | None, summary: LogSummary) -> _Verdict:
+    finished = summary.finished is not None
+    if exit_code is None:
+        return _Verdict(
+            Status.CRASHED,
+            Reason.ENGINE,
+            "The container's exit status could not be read; check that the Docker engine is healthy and run "
+            "the sweep again.",
+        )
+    if exit_code == 0 and finished:
+        return _Verdict(Status.SUCCEEDED)
+    if exit_code == 0:
+        return _Verdict(
+            Status.CRASHED,
+            Reason.NO_RESULT,
+            "Renovate exited with code 0 without logging `Repository finished`, so its result is unknown; "
+            "look at the end of the log for what stopped it.",
+        )
+    if exit_code > _SIGNAL_EXIT_BASE and not finished:
+        return _Verdict(Status.CRASHED, Reason.NO_RESULT, _killed_detail(exit_code))
+    return _Verdict(Status.FAILED, Reason.RENOVATE, _failed_detail(exit_code, summary.first_error))
+
+
+def _killed_detail(exit_code: int) -> str:
+    number = exit_code - _SIGNAL_EXIT_BASE
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    hints = {
+        signal.SIGABRT.value: "Node.js aborts so when its heap is full; raise the container memory limit.",
+        signal.SIGKILL.value: "Something outside Renovate killed it; check host memory and engine events.",
+        signal.SIGSEGV.value: "Renovate or a tool it ran crashed; run the sweep again and report a repeat.",
+    }
+    hint = hints.get(number, "Check the host and the engine for what stopped it.")
+    return f"Renovate was killed by {name} (exit code {exit_code}) before it finished. {hint}"
+
+
+def _failed_detail(exit_code: int, first_error: Problem | None) -> str:
+    if exit_code == _RENOVATE_CONFIG_EXIT:
+        cause = f": {_sentence(first_error.message)}" if first_error else ""
+        return (
+            f"Renovate could not load its configuration (exit code 2){cause}. Fix the `renovate:` settings "
+            "for this repository or the global ones."
+        )
+    if first_error is not None:
+        return (
+            f"Renovate exited with code {exit_code} after logging an error: "
+            f"{_sentence(first_error.message)}. Fix that cause and run the sweep again."
+        )
+    return f"Renovate exited with code {exit_code} without logging an error; see the end of the log."
+
+
+def _sentence(message: str) -> str:
+    """A problem message quoted inside a sentence of ours, without doubled full stops."""
+    return message.rstrip(" .")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _unique(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    return tuple(dict.fromkeys(problems))
+
+
+# --- Renovate's report file ---------------------------------------------------------------------------------
+
+
+class _RenovateShape(BaseModel):
+    """Reads Renovate's camelCase JSON leniently: unknown fields are ignored, missing ones default."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class _LookupUpdate(_RenovateShape):
+    update_type: str | None = None
+    new_version: str | None = None
+    new_value: str | None = None
+    new_digest: str | None = None
+    branch_name: str | None = None
+
+
+class _Dependency(_RenovateShape):
+    dep_name: str | None = None
+    package_name: str | None = None
+    current_value: str | None = None
+    current_version: str | None = None
+    current_digest: str | None = None
+    updates: list[_LookupUpdate] = []
+
+
+class _PackageFile(_RenovateShape):
+    package_file: str | None = None
+    deps: list[_Dependency] = []
+
+
+class _BranchUpgrade(_RenovateShape):
+    dep_name: str | None = None
+    package_name: str | None = None
+    package_file: str | None = None
+    current_value: str | None = None
+    current_version: str | None = None
+    current_digest: str | None = None
+    update_type: str | None = None
+    new_version: str | None = None
+    new_value: str | None = None
+    new_digest: str | None = None
+
+
+class _Branch(_RenovateShape):
+    branch_name: str | None = None
+    upgrades: list[_BranchUpgrade] = []
+
+
+class _RepoSection(_RenovateShape):
+    problems: list[dict[str, Any]] = []
+    branches: list[_Branch] = []
+    package_files: dict[str, list[_PackageFile]] = {}
+
+
+class _RenovateReport(_RenovateShape):
+    problems: list[dict[str, Any]] = []
+    repositories: dict[str, _RepoSection] = {}
+
+
+@dataclass(frozen=True)
+class ReportFileContents:
+    """What a report file contributed to an outcome; `notes` say why something is missing."""
+
+    updates: tuple[DependencyUpdate, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
+    """Updates and problems for `repository` from Renovate's report file; never raises for a bad file."""
+    if path is None:
+        return ReportFileContents()
+    try:
+        report = _RenovateReport.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return ReportFileContents(
+            notes=(f"Renovate wrote no report file ({path.name}); updates are unknown.",)
+        )
+    except (OSError, ValidationError) as error:
+        reason = _first_error_line(error)
+        return ReportFileContents(notes=(f"Renovate's report file {path.name} could not be read: {reason}",))
+    problems = tuple(_problems(report.problems))
+    section = _repo_section(report.repositories, repository)
+    if section is None:
+        known = ", ".join(sorted(report.repositories)) or "none"
+        note = (
+            f"Renovate's report file has no entry for {repository} (entries: {known}); updates are unknown."
+        )
+        return ReportFileContents(problems=problems, notes=(note,))
+    return ReportFileContents(
+        updates=_updates(section), problems=(*problems, *_problems(section.problems)), notes=()
+    )
+
+
+def _first_error_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "top level"
+        return f"{first['msg']} at {where}"
+    return str(error)
+
+
+def _repo_section(sections: Mapping[str, _RepoSection], repository: str) -> _RepoSection | None:
+    if repository in sections:
+        return sections[repository]
+    # Azure DevOps names are case-insensitive, and Renovate keeps the spelling it was given.
+    by_folded = {name.casefold(): section for name, section in sections.items()}
+    if repository.casefold() in by_folded:
+        return by_folded[repository.casefold()]
+    if "local" in sections:
+        return sections["local"]
+    return next(iter(sections.values())) if len(sections) == 1 else None
+
+
+def _problems(records: Iterable[Mapping[str, Any]]) -> Iterable[Problem]:
+    for record in records:
+        event = event_from_record(record)
+        if event is not None and event.is_problem:
+            yield problem_from_event(event)
+
+
+def _updates(section: _RepoSection) -> tuple[DependencyUpdate, ...]:
+    found: dict[tuple[str, ...], DependencyUpdate] = {}
+    for manager, package_files in section.package_files.items():
+        for package_file in package_files:
+            for dep in package_file.deps:
+                for update in dep.updates:
+                    lookup = _from_lookup(manager, package_file, dep, update)
+                    found.setdefault(_identity(lookup), lookup)
+    # Branches (full runs only) name the branch of updates found above, and add the few that extraction
+    # does not list, such as lock file maintenance.
+    for branch in section.branches:
+        for upgrade in branch.upgrades:
+            planned = _from_branch(branch, upgrade)
+            known = found.get(_identity(planned))
+            if known is None:
+                found[_identity(planned)] = planned
+            elif known.branch is None:
+                found[_identity(planned)] = dataclasses.replace(known, branch=planned.branch)
+    return tuple(found.values())
+
+
+def _identity(update: DependencyUpdate) -> tuple[str, ...]:
+    """What makes an update the same one whether it came from packageFiles or from branches."""
+    return (
+        update.dependency,
+        update.package_file,
+        update.current_version or "",
+        update.new_version or "",
+        update.update_type,
+    )
+
+
+def _from_lookup(
+    manager: str, package_file: _PackageFile, dep: _Dependency, update: _LookupUpdate
+) -> DependencyUpdate:
+    update_type = update.update_type or "unknown"
+    return DependencyUpdate(
+        dependency=dep.dep_name or dep.package_name or update_type,
+        manager=manager,
+        package_file=package_file.package_file or "",
+        current_version=_version(dep.current_version or dep.current_value, dep.current_digest, update_type),
+        new_version=_version(update.new_version or update.new_value, update.new_digest, update_type),
+        update_type=update_type,
+        branch=update.branch_name,
+    )
+
+
+def _from_branch(branch: _Branch, upgrade: _BranchUpgrade) -> DependencyUpdate:
+    update_type = upgrade.update_type or "unknown"
+    return DependencyUpdate(
+        # lock file maintenance names no dependency; its update type says what it is
+        dependency=upgrade.dep_name or upgrade.package_name or update_type,
+        manager="unknown",  # Renovate's branch summary does not say which manager found the dependency
+        package_file=upgrade.package_file or "",
+        current_version=_version(
+            upgrade.current_version or upgrade.current_value, upgrade.current_digest, update_type
+        ),
+        new_version=_version(upgrade.new_version or upgrade.new_value, upgrade.new_digest, update_type),
+        update_type=update_type,
+        branch=branch.branch_name,
+    )
+
+
+def _version(version: str | None, digest: str | None, update_type: str) -> str | None:
+    """A version as people read it; for digest updates the digest is the part that changes."""
+    if update_type not in ("digest", "pinDigest") or not digest:
+        return version
+    short = digest.removeprefix("sha256:")[:_SHORT_DIGEST]
+    return f"{version}@{short}" if version else short
+
+
+__all__ = ["ReportFileContents", "build_outcome", "read_report_file"]

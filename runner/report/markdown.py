@@ -1,0 +1,179 @@
+"""`summary.md`: the run as people read it, in a terminal, a browser, or the Azure Pipelines summary tab.
+
+A table with one row per repository first, then the details of every repository that has any: what went
+wrong and what to do, its updates, pull requests, problems and notes. Text from Renovate is escaped so that a
+`|`, a newline or a stray `*` in a message cannot break the table or the formatting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Final
+from urllib.parse import quote
+
+from runner.report.model import RepoOutcome, RunReport, Status
+
+_STATUS_LABELS: Final = {
+    Status.SUCCEEDED: "✅ succeeded",
+    Status.FAILED: "❌ failed",
+    Status.TIMED_OUT: "⏱️ timed out",
+    Status.CRASHED: "💥 crashed",
+    Status.CANCELLED: "⏹️ cancelled",
+    Status.SKIPPED: "⏭️ skipped",
+}
+# Most consequential first; Renovate's other update types follow alphabetically.
+_UPDATE_TYPE_ORDER: Final = ("major", "minor", "patch", "pin", "digest", "pinDigest", "lockFileMaintenance")
+_MARKDOWN_SPECIALS: Final = re.compile(r"([\\`*_\[\]<>|~])")
+_LINE_BREAKS: Final = re.compile(r"\r\n|\r|\n")
+_NONE: Final = "-"
+
+
+def render_summary(report: RunReport) -> str:
+    return (
+        "\n".join([*_header(report), "", *_table(report.repositories), *_details(report.repositories)]) + "\n"
+    )
+
+
+def text(value: str) -> str:
+    """Prose safe in a table cell or a list item: Markdown specials escaped, line breaks kept as `<br>`."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", value)
+    return _LINE_BREAKS.sub("<br>", escaped.strip())
+
+
+def code(value: str) -> str:
+    """A code span safe in a table cell: any backticks inside are fenced by longer runs, pipes escaped."""
+    flat = _LINE_BREAKS.sub(" ", value).replace("|", r"\|")
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{padding}{flat}{padding}{fence}"
+
+
+def link(label: str, target: str) -> str:
+    # quote() keeps `/` but encodes `%`, so a log named `Project%2FRepo.ndjson` links to itself.
+    return f"[{text(label)}]({quote(target, safe='/')})"
+
+
+def _header(report: RunReport) -> list[str]:
+    facts = [
+        f"started {report.started_at}",
+        f"finished {report.finished_at}",
+        f"runner {report.runner_version}",
+    ]
+    if report.shard:
+        facts.append(f"shard {report.shard}")
+    if report.dry_run:
+        facts.append("dry run")
+    if report.interrupted:
+        facts.append("**interrupted**")
+    counts = ", ".join(
+        f"{count} {status.replace('_', ' ')}" for status, count in report.counts.items() if count
+    )
+    total = len(report.repositories)
+    noun = "repository" if total == 1 else "repositories"
+    return [
+        f"# Renovate run {text(report.run_id)}",
+        "",
+        " · ".join(facts),
+        "",
+        f"**{total} {noun}**" + (f": {counts}" if counts else ""),
+    ]
+
+
+def _table(outcomes: Iterable[RepoOutcome]) -> list[str]:
+    rows = [
+        "| Repository | Status | Updates | PRs | Duration | Log |",
+        "| --- | --- | --- | --- | ---: | --- |",
+    ]
+    for outcome in outcomes:
+        cells = [
+            text(outcome.repository),
+            _STATUS_LABELS[outcome.status],
+            _updates_cell(outcome),
+            _prs_cell(outcome),
+            duration(outcome.duration_s),
+            link(outcome.log, outcome.log) if outcome.log else _NONE,
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def _updates_cell(outcome: RepoOutcome) -> str:
+    by_type = outcome.updates_by_type
+    ordered = sorted(by_type, key=lambda kind: (_rank(kind), kind))
+    return ", ".join(f"{by_type[kind]} {text(kind)}" for kind in ordered) or _NONE
+
+
+def _rank(update_type: str) -> int:
+    return (
+        _UPDATE_TYPE_ORDER.index(update_type)
+        if update_type in _UPDATE_TYPE_ORDER
+        else len(_UPDATE_TYPE_ORDER)
+    )
+
+
+def _prs_cell(outcome: RepoOutcome) -> str:
+    created = sum(pr.action == "created" for pr in outcome.prs)
+    updated = len(outcome.prs) - created
+    parts = [f"{count} {action}" for count, action in ((created, "created"), (updated, "updated")) if count]
+    return ", ".join(parts) or _NONE
+
+
+def duration(seconds: float) -> str:
+    """27s, 4m 05s, 1h 02m: what people compare at a glance."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def _details(outcomes: Iterable[RepoOutcome]) -> Iterator[str]:
+    for outcome in outcomes:
+        if outcome.detail or outcome.updates or outcome.prs or outcome.problems or outcome.notes:
+            yield ""
+            yield from _repository_details(outcome)
+
+
+def _repository_details(outcome: RepoOutcome) -> Iterator[str]:
+    reason = f" ({outcome.reason.value})" if outcome.reason else ""
+    yield f"## {text(outcome.repository)}: {_STATUS_LABELS[outcome.status]}{reason}"
+    if outcome.detail:
+        yield ""
+        yield text(outcome.detail)
+    if outcome.updates:
+        yield ""
+        yield "| Dependency | From | To | Type | File | Branch |"
+        yield "| --- | --- | --- | --- | --- | --- |"
+        for update in outcome.updates:
+            cells = [
+                code(update.dependency),
+                code(update.current_version) if update.current_version else _NONE,
+                code(update.new_version) if update.new_version else _NONE,
+                text(update.update_type),
+                code(update.package_file) if update.package_file else _NONE,
+                code(update.branch) if update.branch else _NONE,
+            ]
+            yield "| " + " | ".join(cells) + " |"
+    yield from _bullets(
+        "Pull requests",
+        (
+            f"!{pr.number if pr.number is not None else '?'} {pr.action}: {text(pr.title)}"
+            for pr in outcome.prs
+        ),
+    )
+    yield from _bullets(
+        "Problems", (f"**{problem.level}**: {text(problem.message)}" for problem in outcome.problems)
+    )
+    yield from _bullets("Notes", (text(note) for note in outcome.notes))
+
+
+def _bullets(title: str, items: Iterable[str]) -> Iterator[str]:
+    lines = [f"- {item}" for item in items]
+    if lines:
+        yield ""
+        yield f"{title}:"
+        yield ""
+        yield from lines

@@ -1,0 +1,44 @@
+"""Writing the run report's three files into the report directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from runner.report.atomic import write_atomic
+from runner.report.json_report import dump_report
+from runner.report.junit import render_junit
+from runner.report.markdown import render_summary
+from runner.report.model import RunReport
+
+JSON_NAME: Final = "report.json"
+MARKDOWN_NAME: Final = "summary.md"
+JUNIT_NAME: Final = "junit.xml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportPaths:
+    json: Path
+    markdown: Path
+    junit: Path
+
+
+def write_report(report: RunReport, report_dir: Path) -> ReportPaths:
+    """Write report.json, summary.md and junit.xml, each atomically; creates `report_dir` if needed.
+
+    Everything is rendered before the first file is written, so a rendering error leaves the previous
+    report's files as they were.
+    """
+    paths = ReportPaths(
+        json=report_dir / JSON_NAME, markdown=report_dir / MARKDOWN_NAME, junit=report_dir / JUNIT_NAME
+    )
+    contents: list[tuple[Path, str | bytes]] = [
+        (paths.json, dump_report(report)),
+        (paths.markdown, render_summary(report)),
+        (paths.junit, render_junit(report)),
+    ]
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for path, data in contents:
+        write_atomic(path, data)
+    return paths

@@ -1,0 +1,119 @@
+"""The sweep: every selected repository through `run_repository`, at most `concurrency` at once.
+
+Repositories start in a stable order and run in isolation: one failing, crashing or timing out never affects
+another. SIGINT/SIGTERM set a cancel flag: running containers are stopped and removed, repositories that had not
+started are reported `cancelled`, the report is still written, and the caller exits 130/143.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+
+import structlog
+
+from runner import __version__
+from runner.config import RepoConfig
+from runner.repo_run import SweepState, run_repository
+from runner.report.model import RepoOutcome, RunReport
+
+log = structlog.get_logger()
+
+
+class SweepObserver:
+    """Hooks for what people watch while a sweep runs (progress, pipeline groups); the default does nothing."""
+
+    def started(self, repo: RepoConfig) -> None:
+        """A repository is about to run."""
+
+    def finished(self, outcome: RepoOutcome) -> None:
+        """A repository has an outcome (also for skipped and cancelled ones)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepResult:
+    report: RunReport
+    signal_number: int | None  # set when the sweep was interrupted
+    engine_gone: bool
+
+
+def run_sweep(
+    repos: Sequence[RepoConfig],
+    state: SweepState,
+    *,
+    concurrency: int,
+    observer: SweepObserver | None = None,
+    shard: str | None = None,
+) -> SweepResult:
+    watcher = observer or SweepObserver()
+    started_at = datetime.now(UTC)
+    outcomes: dict[int, RepoOutcome] = {}
+
+    def one(index: int, repo: RepoConfig) -> RepoOutcome:
+        if repo.enabled and not state.cancel.is_set():
+            watcher.started(repo)
+        outcome = run_repository(repo, index, state)
+        log.info(
+            "repository_finished",
+            repo=repo.name,
+            status=outcome.status.value,
+            reason=outcome.reason.value if outcome.reason else None,
+            duration_s=round(outcome.duration_s, 1),
+        )
+        watcher.finished(outcome)
+        return outcome
+
+    with _signals_set(state.cancel) as received, ThreadPoolExecutor(
+        max_workers=concurrency, thread_name_prefix="repo"
+    ) as pool:
+        pending: dict[Future[RepoOutcome], int] = {
+            pool.submit(one, index, repo): index for index, repo in enumerate(repos)
+        }
+        # Wake up regularly so the signal handlers (main thread only) get to run promptly.
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcomes[pending.pop(future)] = future.result()
+
+    report = RunReport(
+        run_id=state.context.run_id,
+        runner_version=__version__,
+        started_at=started_at.isoformat(),
+        finished_at=datetime.now(UTC).isoformat(),
+        dry_run=state.context.dry_run,
+        repositories=tuple(outcomes[index] for index in range(len(repos))),
+        shard=shard,
+        interrupted=received[0] is not None,
+    )
+    return SweepResult(report=report, signal_number=received[0], engine_gone=state.engine_gone.is_set())
+
+
+@contextmanager
+def _signals_set(cancel: threading.Event) -> Iterator[list[int | None]]:
+    """While active, SIGINT and SIGTERM set `cancel` instead of raising; yields [the signal received]."""
+    received: list[int | None] = [None]
+
+    def handle(signal_number: int, _frame: FrameType | None) -> None:
+        if received[0] is None:
+            received[0] = signal_number
+            log.warning("sweep_interrupted", signal=signal.Signals(signal_number).name)
+        cancel.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield received  # signals can only be handled on the main thread (e.g. when embedded)
+        return
+    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.getsignal(signum)
+        signal.signal(signum, handle)
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]

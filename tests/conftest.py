@@ -1,0 +1,49 @@
+"""Fixtures shared by every test directory.
+
+Docker and end-to-end tests never skip: `scripts/test.sh` starts the engine and builds the Renovate image first, so
+a missing engine or image is a set-up failure and is reported as one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import docker
+import pytest
+import structlog
+
+from runner.secrets import clear_secrets
+
+IMAGE_ENV = "RENOVATE_RUNNER_IMAGE"
+DEFAULT_TEST_IMAGE = "renovate-runner/renovate:44.121.2"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_process_state() -> Iterator[None]:
+    """structlog configuration and the secret registry are process-wide; no test may see another's."""
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    clear_secrets()
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        pytest.fail(f"no Docker engine ({error}); run the tests through scripts/test.sh, which starts one")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def renovate_image(docker_client: docker.DockerClient) -> str:
+    image = os.environ.get(IMAGE_ENV, DEFAULT_TEST_IMAGE)
+    try:
+        docker_client.images.get(image)
+    except docker.errors.ImageNotFound:
+        pytest.fail(f"Renovate image {image} is missing; scripts/test.sh builds it (scripts/renovate-image.sh)")
+    return image

@@ -1,0 +1,164 @@
+"""`RenovateContainer` against the real engine: output, exit codes, timeouts, OOM, and removal on every path.
+
+These use the Renovate image with its entrypoint swapped for a shell, so each case controls exactly what the
+container does; the sweep tests run Renovate itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import docker
+import pytest
+
+from runner.renovate.container import RenovateContainer, Stream
+from runner.renovate.spec import LABEL_RUN_ID, ContainerSpec
+
+pytestmark = pytest.mark.docker
+
+
+def shell_spec(image: str, script: str, **overrides: object) -> ContainerSpec:
+    run_id = f"test-{uuid.uuid4().hex[:8]}"
+    values: dict[str, object] = {
+        "image": image,
+        "name": f"renovate-{run_id}",
+        "entrypoint": ("/bin/sh", "-c"),
+        "command": (script,),
+        "environment": {},
+        "network": "none",
+        "labels": {LABEL_RUN_ID: run_id},
+        "memory_bytes": 256 * 1024 * 1024,
+        "pids_limit": 64,
+    }
+    values.update(overrides)
+    return ContainerSpec(**values)  # type: ignore[arg-type]
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.received: list[tuple[Stream, bytes, bool]] = []
+        self.line_ends = 0
+
+    def __call__(self, stream: Stream, line: bytes, complete: bool, ends_line: bool) -> None:
+        self.received.append((stream, line, complete))
+        self.line_ends += ends_line
+
+
+def exists(client: docker.DockerClient, name: str) -> bool:
+    return bool(client.containers.list(all=True, filters={"name": f"^{name}$"}))
+
+
+def test_streams_lines_from_both_streams_and_returns_the_exit_code(
+    docker_client: docker.DockerClient, renovate_image: str
+) -> None:
+    spec = shell_spec(renovate_image, 'echo \'{"level":30,"msg":"one"}\'; printf "two\\nthree"; echo oops >&2; exit 3')
+    lines = Lines()
+    with RenovateContainer(docker_client, spec) as container:
+        container.run_streaming(lines)
+        result = container.wait(60, threading.Event())
+        assert exists(docker_client, spec.name)
+    assert result.exit_code == 3
+    assert not result.timed_out and not result.cancelled and not result.oom_killed
+    # Each stream keeps its order; how the two interleave is up to the engine.
+    assert [(line, complete) for stream, line, complete in lines.received if stream == "stdout"] == [
+        (b'{"level":30,"msg":"one"}', True),
+        (b"two", True),
+        (b"three", True),  # the last line has no newline: flushed when the stream ends
+    ]
+    assert [line for stream, line, _complete in lines.received if stream == "stderr"] == [b"oops"]
+    assert not exists(docker_client, spec.name)
+
+
+def test_container_runs_hardened_with_limits_and_no_host_environment(
+    docker_client: docker.DockerClient, renovate_image: str
+) -> None:
+    spec = shell_spec(renovate_image, "sleep 30", environment={"ONLY_THIS": "1"}, pids_limit=77)
+    with RenovateContainer(docker_client, spec) as container:
+        container.run_streaming(Lines())
+        attrs = docker_client.api.inspect_container(spec.name)
+        container.stop(grace_s=1)
+    host = attrs["HostConfig"]
+    assert host["Privileged"] is False
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["CapDrop"] == ["ALL"]
+    assert host["Memory"] == 256 * 1024 * 1024
+    assert host["PidsLimit"] == 77
+    assert all("docker.sock" not in (bind or "") for bind in host.get("Binds") or [])
+    env_names = {entry.split("=", 1)[0] for entry in attrs["Config"]["Env"]}
+    assert "ONLY_THIS" in env_names
+    assert "HOME" not in os_environ_names_passed(env_names)
+    assert attrs["Config"]["User"] == "12021"
+
+
+def os_environ_names_passed(names: set[str]) -> set[str]:
+    """Names from our own process environment that show up in the container (the image's own ENV aside)."""
+    import os
+
+    image_defaults = {"PATH", "HOME", "LANG", "NODE_ENV", "TZ", "HOSTNAME"}
+    return {name for name in names if name in os.environ and name not in image_defaults}
+
+
+def test_timeout_stops_then_kills_and_removes(docker_client: docker.DockerClient, renovate_image: str) -> None:
+    # `trap '' TERM` ignores the polite stop, so only the kill ends it.
+    spec = shell_spec(renovate_image, "trap '' TERM; while true; do sleep 1; done")
+    started = time.monotonic()
+    with RenovateContainer(docker_client, spec) as container:
+        container.run_streaming(Lines())
+        result = container.wait(2, threading.Event(), grace_s=2)
+    elapsed = time.monotonic() - started
+    assert result.timed_out
+    assert result.exit_code == 137  # SIGKILL
+    assert elapsed < 30
+    assert not exists(docker_client, spec.name)
+
+
+def test_cancel_stops_a_running_container(docker_client: docker.DockerClient, renovate_image: str) -> None:
+    spec = shell_spec(renovate_image, "sleep 300")
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    with RenovateContainer(docker_client, spec) as container:
+        container.run_streaming(Lines())
+        result = container.wait(120, cancel, grace_s=2)
+    assert result.cancelled and not result.timed_out
+    assert not exists(docker_client, spec.name)
+
+
+def test_out_of_memory_is_reported(docker_client: docker.DockerClient, renovate_image: str) -> None:
+    spec = shell_spec(
+        renovate_image,
+        "node -e 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'",
+        memory_bytes=48 * 1024 * 1024,
+    )
+    with RenovateContainer(docker_client, spec) as container:
+        container.run_streaming(Lines())
+        result = container.wait(120, threading.Event())
+    assert result.oom_killed
+    assert result.exit_code == 137
+    assert not exists(docker_client, spec.name)
+
+
+def test_error_inside_the_block_still_removes_the_container(
+    docker_client: docker.DockerClient, renovate_image: str
+) -> None:
+    spec = shell_spec(renovate_image, "sleep 300")
+    with pytest.raises(RuntimeError, match="boom"), RenovateContainer(docker_client, spec) as container:
+        container.run_streaming(Lines())
+        raise RuntimeError("boom")
+    assert not exists(docker_client, spec.name)
+
+
+def test_long_lines_are_passed_on_in_pieces_not_held(
+    docker_client: docker.DockerClient, renovate_image: str
+) -> None:
+    spec = shell_spec(renovate_image, "head -c 300000 /dev/zero | tr '\\0' x; echo; echo short")
+    lines = Lines()
+    with RenovateContainer(docker_client, spec, max_line=100_000) as container:
+        container.run_streaming(lines)
+        container.wait(60, threading.Event())
+    pieces = [line for _stream, line, complete in lines.received if not complete]
+    assert sum(len(piece) for piece in pieces) == 300_000
+    assert all(len(piece) <= 100_000 + 65536 for piece in pieces)  # never much more than the cap in memory
+    assert lines.received[-1] == ("stdout", b"short", True)
+    assert lines.line_ends == 2

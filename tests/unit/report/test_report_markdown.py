@@ -1,0 +1,173 @@
+"""summary.md, read back with a real CommonMark + GFM tables parser (markdown-it-py, which rich brings)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+
+from runner.report.markdown import code, duration, link, render_summary, text
+from runner.report.model import RunReport
+
+PARSER = MarkdownIt("commonmark").enable("table")
+RENDERER = RendererHTML()
+
+
+def tables(markdown: str) -> list[list[list[str]]]:
+    """Every table as rows of cells, each cell's inline content rendered to HTML."""
+    found: list[list[list[str]]] = []
+    in_cell = False
+    for token in PARSER.parse(markdown):
+        if token.type == "table_open":
+            found.append([])
+        elif token.type == "tr_open":
+            found[-1].append([])
+        elif token.type in ("th_open", "td_open", "th_close", "td_close"):
+            in_cell = token.type.endswith("_open")
+        elif token.type == "inline" and in_cell:
+            found[-1][-1].append(render_inline(token))
+    return found
+
+
+def paragraphs(markdown: str) -> list[str]:
+    tokens = PARSER.parse(markdown)
+    return [
+        render_inline(inline)
+        for opening, inline in itertools.pairwise(tokens)
+        if opening.type == "paragraph_open" and inline.type == "inline"
+    ]
+
+
+def render_inline(token: Token) -> str:
+    return RENDERER.renderInline(token.children or [], PARSER.options, {})
+
+
+def test_the_overview_table_has_one_row_per_repository(report: RunReport) -> None:
+    overview = tables(render_summary(report))[0]
+
+    assert overview[0] == ["Repository", "Status", "Updates", "PRs", "Duration", "Log"]
+    assert len(overview) == 1 + len(report.repositories)
+    assert all(len(row) == 6 for row in overview)
+    assert [row[0] for row in overview[1:]] == [outcome.repository for outcome in report.repositories]
+    assert [row[1] for row in overview[1:]] == [
+        "✅ succeeded",
+        "❌ failed",
+        "⏱️ timed out",
+        "💥 crashed",
+        "⏹️ cancelled",
+        "⏭️ skipped",
+    ]
+
+
+def test_a_row_shows_updates_by_type_prs_duration_and_log(report: RunReport) -> None:
+    web_app = tables(render_summary(report))[0][1]
+
+    assert web_app[2] == "1 major, 1 minor, 1 patch"  # most consequential first
+    assert web_app[3] == "1 created, 1 updated"
+    assert web_app[4] == "28s"
+    # The log file is named Platform%2Fweb-app.ndjson: the link must not decode %2F into a directory.
+    assert web_app[5] == '<a href="logs/Platform%252Fweb-app.ndjson">logs/Platform%2Fweb-app.ndjson</a>'
+    skipped = tables(render_summary(report))[0][6]
+    assert skipped[2:4] == ["-", "-"]
+    assert skipped[5] == "-"
+
+
+def test_details_list_updates_prs_and_problems(report: RunReport) -> None:
+    summary = render_summary(report)
+    updates = tables(summary)[1]
+
+    assert updates[0] == ["Dependency", "From", "To", "Type", "File", "Branch"]
+    assert updates[1] == [
+        "<code>express</code>",
+        "<code>4.21.2</code>",
+        "<code>5.1.0</code>",
+        "major",
+        "<code>package.json</code>",
+        "<code>renovate/express</code>",
+    ]
+    rendered = "\n".join(paragraphs(summary))
+    assert "!42 created: Update lodash | to v4.17.21" in rendered
+    assert "!17 updated: Update express to v5" in rendered
+    # `*left-pad*` is a name, not emphasis
+    assert "<strong>warning</strong>: Failed to look up *left-pad* | 404" in rendered
+
+
+def test_a_failure_detail_keeps_its_line_break_and_the_heading_names_the_reason(report: RunReport) -> None:
+    summary = render_summary(report)
+
+    assert "## Platform/billing: ❌ failed (renovate)" in summary
+    assert "Renovate exited with code 1: git failed<br>fatal: Authentication failed." in paragraphs(summary)
+
+
+def test_repositories_with_nothing_to_say_get_no_section(report: RunReport) -> None:
+    summary = render_summary(report)
+
+    assert "## Archive/old" not in summary
+    assert "## Platform/later: ⏹️ cancelled (interrupted)" in summary
+
+
+def test_the_header_states_the_run(report: RunReport) -> None:
+    summary = render_summary(report)
+
+    assert summary.startswith("# Renovate run 20251129T093000Z-4f2a\n")
+    assert "started 2025-11-29T09:30:00+00:00 · finished 2025-11-29T09:42:10+00:00 · runner 0.1.0" in summary
+    assert "shard 1/2" in summary
+    assert (
+        "**6 repositories**: 1 succeeded, 1 failed, 1 timed out, 1 crashed, 1 cancelled, 1 skipped" in summary
+    )
+
+
+def test_an_empty_run_renders_an_empty_table(report: RunReport) -> None:
+    summary = render_summary(dataclasses.replace(report, repositories=(), dry_run=True, interrupted=True))
+
+    assert tables(summary) == [[["Repository", "Status", "Updates", "PRs", "Duration", "Log"]]]
+    assert "**0 repositories**\n" in summary
+    assert "dry run · **interrupted**" in summary
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [
+        ("a|b", r"a\|b"),
+        ("line one\nline two\r\nthree", "line one<br>line two<br>three"),
+        ("*bold* _it_ `code` [link](x) <b>", r"\*bold\* \_it\_ \`code\` \[link\](x) \<b\>"),
+        (r"C:\path|x", r"C:\\path\|x"),
+    ],
+)
+def test_text_escapes_what_would_break_a_cell(value: str, escaped: str) -> None:
+    assert text(value) == escaped
+    rendered = tables(f"| h |\n| --- |\n| {escaped} |\n")[0][1]
+    assert len(rendered) == 1  # still one cell
+
+
+@pytest.mark.parametrize(
+    ("value", "span", "html"),
+    [
+        ("1.2.3", "`1.2.3`", "<code>1.2.3</code>"),
+        ("a`b", "``a`b``", "<code>a`b</code>"),
+        ("`x`", "`` `x` ``", "<code>`x`</code>"),
+        ("a|b", r"`a\|b`", "<code>a|b</code>"),
+        ("two\nlines", "`two lines`", "<code>two lines</code>"),
+    ],
+)
+def test_code_spans_survive_backticks_and_pipes(value: str, span: str, html: str) -> None:
+    assert code(value) == span
+    assert tables(f"| h |\n| --- |\n| {span} |\n")[0][1] == [html]
+
+
+def test_links_encode_percent_signs_and_escape_labels() -> None:
+    assert (
+        link("logs/a_b%2Fc.ndjson", "logs/a_b%2Fc.ndjson") == r"[logs/a\_b%2Fc.ndjson](logs/a_b%252Fc.ndjson)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(0.2, "0s"), (27.66, "28s"), (60, "1m 00s"), (754.4, "12m 34s"), (3725, "1h 02m")],
+)
+def test_durations(seconds: float, shown: str) -> None:
+    assert duration(seconds) == shown
