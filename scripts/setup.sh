@@ -11,6 +11,9 @@
 #   DOCKERD_LOG            where a dockerd started here writes its output (default /var/log/dockerd.log)
 #   DOCKERD_ARGS           extra dockerd arguments, split on spaces (e.g. a private --data-root and --host)
 #   DOCKERD_START_TIMEOUT  seconds to wait for a started dockerd to answer (default 60)
+# A second, private dockerd beside the shared one must not run with --bridge=none in the host's network
+# namespace: dockerd then deletes the host's docker0, and every bridge container of the shared daemon fails
+# to start ("could not find bridge docker0"). Give it its own namespace (unshare --net) instead.
 set -euo pipefail
 shopt -s inherit_errexit
 

@@ -47,3 +47,6 @@ def renovate_image(docker_client: docker.DockerClient) -> str:
     except docker.errors.ImageNotFound:
         pytest.fail(f"Renovate image {image} is missing; scripts/test.sh builds it (scripts/renovate-image.sh)")
     return image
+
+
+pytest_plugins = ["doubles.fixtures"]

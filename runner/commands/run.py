@@ -8,7 +8,6 @@ import secrets
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
     repos = select_repositories(config, args.repo)
     runner = config.runner
     if args.concurrency:
-        runner = replace(runner, concurrency=args.concurrency)
+        runner = runner.model_copy(update={"concurrency": args.concurrency})
     report_dir = (args.report_dir or runner.report_dir).resolve()
     run_id = safe_run_id(args.run_id or default_run_id(environ))
     image = args.image or runner.renovate.image

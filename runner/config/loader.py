@@ -33,13 +33,8 @@ class _LoadedRepo:
 def load_config(config_dir: Path) -> SweepConfig:
     """Read and validate a configuration directory; raises ConfigInvalid listing every problem found."""
     if not config_dir.is_dir():
-        raise ConfigInvalid(
-            [
-                ConfigProblem(
-                    config_dir, None, "", "is not a directory; pass the directory holding runner.yaml"
-                )
-            ]
-        )
+        message = "is not a directory; pass the directory holding runner.yaml"
+        raise ConfigInvalid([ConfigProblem(config_dir, None, "", message)])
     problems: list[ConfigProblem] = []
     runner, runner_document = _load_runner(config_dir, problems)
     repos = _load_repos(config_dir, problems)
@@ -47,9 +42,8 @@ def load_config(config_dir: Path) -> SweepConfig:
     if runner is not None and runner_document is not None:
         problems += _organization_needed(runner, runner_document, repos, config_dir)
         problems += _unmapped_repo_secrets(runner, repos)
-    if problems:
+    if problems or runner is None:  # a runner file that did not load always left a problem
         raise ConfigInvalid(_in_reading_order(problems, config_dir), config_dir)
-    assert runner is not None  # noqa: S101 - a runner file that failed to load is a problem above
     ordered = sorted((repo.config for repo in repos), key=lambda repo: (repo.name.casefold(), repo.name))
     return SweepConfig(runner=runner, repos=tuple(ordered), config_dir=config_dir.resolve())
 
@@ -134,7 +128,7 @@ def _read_mapping(path: Path, problems: list[ConfigProblem], empty_message: str)
         ConfigProblem(
             path,
             duplicate.line,
-            format_key_path(duplicate.path),
+            format_key_path(duplicate.path, document.data),
             f"appears twice in the same mapping (first on line {duplicate.first_line}); YAML would keep only "
             "this one, so remove or merge the duplicates",
         )
@@ -221,7 +215,7 @@ def _unmapped_repo_secrets(runner: RunnerConfig, repos: Iterable[_LoadedRepo]) -
             yield ConfigProblem(
                 repo.document.path,
                 repo.document.line_of(key_path),
-                format_key_path(key_path),
+                format_key_path(key_path, repo.document.data),
                 f"uses secret '{name}', which neither this file's secrets_env nor runner.yaml's maps; add "
                 f"'{name}: <ENV_VAR holding the value>' under secrets_env in one of them",
             )

@@ -32,7 +32,7 @@ def problems_from(
         yield ConfigProblem(
             file=document.path,
             line=document.line_of(path, key=about_key or unknown_key),
-            key=format_key_path(path),
+            key=format_key_path(path, document.data),
             message=_message(detail, path, model, about_key=about_key),
         )
 
@@ -74,6 +74,8 @@ def _message(detail: ErrorDetails, path: KeyPath, model: type[BaseModel], *, abo
         return f"must be {_TYPE_WORDS[kind]}, not {describe(given)}"
     if kind in _BOUND_WORDS:
         bound = next(iter(context.values()), None)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # `cpus: 0` should read "greater than 0", not "0.0"
         return f"must be {_BOUND_WORDS[kind]} {bound}, not {describe(given)}"
     return _FIXED_MESSAGES.get(kind) or _own_sentence(detail["msg"])
 

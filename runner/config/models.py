@@ -102,7 +102,7 @@ class RenovateSettings(ConfigModel):
     )
     log_level: LogLevel = Field(default="info", description="Renovate's LOG_LEVEL.")
     global_options: RenovateOptions = Field(
-        default_factory=default_global_options,
+        default=default_global_options(),  # a default, not a factory, so the JSON Schema shows it
         validation_alias="global",
         serialization_alias="global",
         description="Renovate self-hosted options for every repository. Secrets only as {{ secrets.NAME }}.",
@@ -137,16 +137,16 @@ class RunnerConfig(ConfigModel):
     organization: OrganizationUrl | None = Field(
         default=None, description="Azure DevOps organization URL; required unless every repository is local."
     )
-    auth: AuthConfig = Field(default=AuthConfig())
-    renovate: RenovateSettings = Field(default=RenovateSettings())
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    renovate: RenovateSettings = Field(default_factory=RenovateSettings)
     concurrency: int = Field(
         default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once."
     )
     timeout: Duration = Field(
         default="30m", validate_default=True, description="Time limit for each repository."
     )
-    limits: Limits = Field(default=Limits())
-    cache: CacheConfig = Field(default=CacheConfig())
+    limits: Limits = Field(default_factory=Limits)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
     network: DockerName = Field(default="bridge", description="Docker network of the Renovate containers.")
     passthrough_env: tuple[PassthroughEnvName, ...] = Field(
         default=DEFAULT_PASSTHROUGH_ENV,

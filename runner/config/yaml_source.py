@@ -60,30 +60,33 @@ class YamlSourceError(Exception):
         self.message = message
 
 
-class _Loader(yaml.SafeLoader):
-    """A loader of our own, so nothing we do to it leaks into `yaml.SafeLoader` for other code."""
-
-
 def load_yaml(path: Path) -> YamlDocument:
     """Parse one YAML file; raises YamlSourceError for undecodable text or a YAML syntax error."""
     text = _decode(path.read_bytes())
-    loader = _Loader(text)
+    try:
+        return _parse(path, text)
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error) from None
+    except yaml.reader.ReaderError as error:  # PyYAML rejects control characters before parsing
+        line = text.count("\n", 0, error.position) + 1
+        raise YamlSourceError(
+            line,
+            f"contains the control character U+{error.character:04X}, which YAML does not allow; remove it",
+        ) from None
+    except yaml.YAMLError as error:
+        raise YamlSourceError(None, f"invalid YAML: {error}") from None
+
+
+def _parse(path: Path, text: str) -> YamlDocument:
+    loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(path, None, 1, {}, ())
+        # Record positions before constructing: construction rewrites `<<` merge nodes in place.
         recorder = _PositionRecorder(loader)
         recorder.record(node, ())
         data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as error:
-        raise _syntax_error(error) from None
-    except yaml.reader.ReaderError as error:
-        line = text.count("\n", 0, error.position) + 1
-        raise YamlSourceError(
-            line, f"contains the control character {error.character!r}, which YAML does not allow; remove it"
-        ) from None
-    except yaml.YAMLError as error:
-        raise YamlSourceError(None, f"invalid YAML: {error}") from None
     finally:
         loader.dispose()
     return YamlDocument(path, data, node.start_mark.line + 1, recorder.positions, tuple(recorder.duplicates))
@@ -122,7 +125,7 @@ _HINTS = (
 class _PositionRecorder:
     """Walks a node tree depth first, recording where each key and value is and which keys repeat."""
 
-    def __init__(self, loader: _Loader) -> None:
+    def __init__(self, loader: yaml.SafeLoader) -> None:
         self.loader = loader
         self.positions: dict[KeyPath, Position] = {}
         self.duplicates: list[DuplicateKey] = []
@@ -156,12 +159,29 @@ class _PositionRecorder:
             self.record(value_node, (*path, key))
 
 
-def format_key_path(path: KeyPath) -> str:
-    """The dotted form people read: `renovate.log_level`, `passthrough_env[2]`."""
+def format_key_path(path: KeyPath, data: object = None) -> str:
+    """The dotted form people read: `renovate.log_level`, `passthrough_env[2]`.
+
+    With the document's `data`, a number is written as a list index only where the data holds a list there
+    (`secrets_env.1` is a mapping key); without it, every int is taken for an index.
+    """
     text = ""
+    current = data
     for part in path:
-        if isinstance(part, int) and not isinstance(part, bool):
+        is_index = isinstance(current, list) or (
+            not isinstance(current, Mapping) and isinstance(part, int) and not isinstance(part, bool)
+        )
+        if is_index:
             text += f"[{part}]"
         else:
             text += f".{part}" if text else str(part)
+        current = _child(current, part)
     return text
+
+
+def _child(container: object, part: object) -> object:
+    if isinstance(container, Mapping):
+        return container.get(part)
+    if isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container):
+        return container[part]
+    return None

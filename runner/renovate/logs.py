@@ -69,6 +69,8 @@ _ENVELOPE_FIELDS: Final = frozenset(
     }
 )
 _WHITESPACE: Final = re.compile(r"\s+")
+# Colour codes that tools print into the output Renovate quotes in error messages
+_ANSI_ESCAPE: Final = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # Lines of a tool's output quoted in an error message that name the cause (git, npm, pip, ...)
 _CAUSE_PREFIXES: Final = ("fatal:", "error:", "npm err!", "err!")
 
@@ -147,8 +149,8 @@ def problem_from_event(event: RenovateEvent) -> Problem:
 
 
 def shorten(text: str, limit: int) -> str:
-    """Whitespace collapsed to single spaces, cut to `limit` characters with an ellipsis."""
-    flat = _WHITESPACE.sub(" ", text).strip()
+    """Colour codes dropped, whitespace collapsed to single spaces, cut to `limit` characters with "…"."""
+    flat = _WHITESPACE.sub(" ", _ANSI_ESCAPE.sub("", text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 

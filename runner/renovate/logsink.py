@@ -16,7 +16,7 @@ from typing import IO
 import structlog
 
 from runner.renovate.container import Stream
-from runner.renovate.logs import ERROR, LogSummary, parse_line
+from runner.renovate.logs import ERROR, LogSummary, parse_line, problem_from_event
 from runner.secrets import redact
 
 log = structlog.get_logger()
@@ -68,5 +68,5 @@ class LogSink:
                 40 if level == "error" else 30,
                 "renovate_problem",
                 renovate_level=event.level_name,
-                message=event.msg,
+                message=problem_from_event(event).message,
             )

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from runner.renovate.logs import LogSummary, event_from_record, problem_from_event
+from runner.renovate.logs import MAX_PROBLEMS, LogSummary, event_from_record, problem_from_event
 from runner.report.model import DependencyUpdate, Problem, Reason, RepoOutcome, Status
 
 _RENOVATE_CONFIG_EXIT = 2  # Renovate's exit code when it could not load its configuration
@@ -52,7 +52,8 @@ def build_outcome(
         oom_killed=oom_killed, timed_out=timed_out, cancelled=cancelled, duration_s=duration_s
     ) or _exit_verdict(exit_code, summary)
     detail = f"{verdict.detail} The log is {log}." if verdict.detail and log else verdict.detail
-    summary_notes = [f"{summary.problems_omitted} more warnings or errors are only in the log"]
+    problems, omitted = _merge_problems(summary, found.problems)
+    omitted_note = [f"{omitted} more warnings or errors are only in the log"] if omitted else []
     return RepoOutcome(
         repository=repository,
         status=verdict.status,
@@ -65,9 +66,9 @@ def build_outcome(
         updates=found.updates,
         branches=summary.branches,
         prs=summary.prs,
-        problems=_unique((*summary.problems, *found.problems)),
+        problems=problems,
         log=log,
-        notes=(*notes, *found.notes, *(summary_notes if summary.problems_omitted else ())),
+        notes=(*notes, *found.notes, *omitted_note),
     )
 
 
@@ -169,8 +170,22 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def _unique(problems: Iterable[Problem]) -> tuple[Problem, ...]:
-    return tuple(dict.fromkeys(problems))
+def _merge_problems(summary: LogSummary, reported: Iterable[Problem]) -> tuple[tuple[Problem, ...], int]:
+    """The log's problems, then those only the report file has, bounded per level as the log's are.
+
+    Renovate's report lists the same problems its log shows, so the ones the log summary left out come back
+    here; counting the larger of the two omissions avoids counting them twice.
+    """
+    kept = dict.fromkeys(summary.problems)
+    omitted = 0
+    for problem in reported:
+        if problem in kept:
+            continue
+        if sum(known.level == problem.level for known in kept) >= MAX_PROBLEMS:
+            omitted += 1
+            continue
+        kept[problem] = None
+    return tuple(kept), max(omitted, summary.problems_omitted)
 
 
 # --- Renovate's report file ---------------------------------------------------------------------------------
@@ -291,6 +306,7 @@ def _repo_section(sections: Mapping[str, _RepoSection], repository: str) -> _Rep
         return by_folded[repository.casefold()]
     if "local" in sections:
         return sections["local"]
+    # Each container runs one repository: a lone entry is ours, whatever name Renovate filed it under.
     return next(iter(sections.values())) if len(sections) == 1 else None
 
 
@@ -344,6 +360,8 @@ def _from_lookup(
         current_version=_version(dep.current_version or dep.current_value, dep.current_digest, update_type),
         new_version=_version(update.new_version or update.new_value, update.new_digest, update_type),
         update_type=update_type,
+        current_value=dep.current_value,
+        new_value=update.new_value,
         branch=update.branch_name,
     )
 
@@ -360,6 +378,8 @@ def _from_branch(branch: _Branch, upgrade: _BranchUpgrade) -> DependencyUpdate:
         ),
         new_version=_version(upgrade.new_version or upgrade.new_value, upgrade.new_digest, update_type),
         update_type=update_type,
+        current_value=upgrade.current_value,
+        new_value=upgrade.new_value,
         branch=branch.branch_name,
     )
 

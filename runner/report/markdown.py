@@ -26,6 +26,8 @@ _STATUS_LABELS: Final = {
 _UPDATE_TYPE_ORDER: Final = ("major", "minor", "patch", "pin", "digest", "pinDigest", "lockFileMaintenance")
 _MARKDOWN_SPECIALS: Final = re.compile(r"([\\`*_\[\]<>|~])")
 _LINE_BREAKS: Final = re.compile(r"\r\n|\r|\n")
+# Control characters show as nothing or as garbage in every Markdown viewer; tabs and line breaks are kept.
+_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NONE: Final = "-"
 
 
@@ -37,13 +39,13 @@ def render_summary(report: RunReport) -> str:
 
 def text(value: str) -> str:
     """Prose safe in a table cell or a list item: Markdown specials escaped, line breaks kept as `<br>`."""
-    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", value)
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", _CONTROLS.sub("", value))
     return _LINE_BREAKS.sub("<br>", escaped.strip())
 
 
 def code(value: str) -> str:
     """A code span safe in a table cell: any backticks inside are fenced by longer runs, pipes escaped."""
-    flat = _LINE_BREAKS.sub(" ", value).replace("|", r"\|")
+    flat = _LINE_BREAKS.sub(" ", _CONTROLS.sub("", value)).replace("|", r"\|")
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     padding = " " if flat.startswith("`") or flat.endswith("`") else ""

@@ -47,9 +47,11 @@ class DependencyUpdate:
     dependency: str
     manager: str
     package_file: str
-    current_version: str | None
+    current_version: str | None  # the version in use (for a range, the version Renovate resolved it to)
     new_version: str | None
     update_type: str  # Renovate's updateType: major, minor, patch, pin, digest, ...
+    current_value: str | None = None  # as written in the package file, e.g. `==2.25.1` or `>=7.0,<8`
+    new_value: str | None = None  # what Renovate would write instead
     branch: str | None = None
 
 

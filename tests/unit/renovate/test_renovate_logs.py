@@ -185,6 +185,14 @@ def test_problem_messages_are_bounded_and_single_line() -> None:
     assert problem.message.startswith("Artifact error second line: artifactErrors=")
 
 
+def test_colour_codes_from_tool_output_are_dropped() -> None:
+    problem = problem_from_event(
+        event("Artifact update failed", WARN, err={"message": "\x1b[31mERR!\x1b[0m peer conflict"})
+    )
+
+    assert problem.message == "Artifact update failed: ERR! peer conflict"
+
+
 def test_fatal_lines_are_errors() -> None:
     summary = LogSummary()
     summary.feed(event("Fatal error: no repositories found", 60))

@@ -70,6 +70,8 @@ def test_a_full_run_succeeds_with_updates_branches_prs_and_problems() -> None:
         current_version="4.21.2",
         new_version="5.1.0",
         update_type="major",
+        current_value="^4.21.2",
+        new_value="^5.1.0",
         branch="renovate/express-5.x",
     )
     # The same warning is in the log and in the report file: it is listed once.
@@ -316,6 +318,24 @@ def test_notes_keep_the_callers_first_and_count_omitted_problems() -> None:
         "timeout shortened to 20m to fit the token's lifetime",
         "2 more warnings or errors are only in the log",
     )
+
+
+def test_report_problems_are_bounded_and_not_counted_twice(tmp_path: Path) -> None:
+    summary = LogSummary()
+    messages = [f"Warning {number}" for number in range(MAX_PROBLEMS + 10)]
+    for message in messages:
+        summary.feed(event(message, WARN))
+    records = [{"level": WARN, "msg": message} for message in messages] + [
+        {"level": 50, "msg": "Only in the report"}
+    ]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"repositories": {"local": {"problems": records}}}), encoding="utf-8")
+
+    result = outcome(summary, report_file=path)
+
+    assert len(result.problems) == MAX_PROBLEMS + 1
+    assert result.problems[-1] == Problem(level="error", message="Only in the report")
+    assert result.notes == ("10 more warnings or errors are only in the log",)
 
 
 def event(msg: str, level: int = 30, **fields: object) -> RenovateEvent:

@@ -136,6 +136,7 @@ def test_an_empty_run_renders_an_empty_table(report: RunReport) -> None:
         ("line one\nline two\r\nthree", "line one<br>line two<br>three"),
         ("*bold* _it_ `code` [link](x) <b>", r"\*bold\* \_it\_ \`code\` \[link\](x) \<b\>"),
         (r"C:\path|x", r"C:\\path\|x"),
+        ("bell\x07 escape\x1b[0m tab\tkept", "bell escape\\[0m tab\tkept"),
     ],
 )
 def test_text_escapes_what_would_break_a_cell(value: str, escaped: str) -> None:
@@ -152,6 +153,7 @@ def test_text_escapes_what_would_break_a_cell(value: str, escaped: str) -> None:
         ("`x`", "`` `x` ``", "<code>`x`</code>"),
         ("a|b", r"`a\|b`", "<code>a|b</code>"),
         ("two\nlines", "`two lines`", "<code>two lines</code>"),
+        ("nul\x00", "`nul`", "<code>nul</code>"),
     ],
 )
 def test_code_spans_survive_backticks_and_pipes(value: str, span: str, html: str) -> None:

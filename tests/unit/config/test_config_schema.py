@@ -1,0 +1,82 @@
+"""The JSON Schema for editors: valid draft 2020-12, accepts the shipped example, rejects mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+import pytest
+import yaml
+
+from runner.config import config_json_schema
+
+EXAMPLE = Path(__file__).parents[3] / "config"
+
+
+def validator(kind: Literal["runner", "repo"]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(config_json_schema(kind))
+
+
+@pytest.mark.parametrize("kind", ["runner", "repo"])
+def test_schema_is_valid_draft_2020_12(kind: Literal["runner", "repo"]) -> None:
+    schema = config_json_schema(kind)
+
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["additionalProperties"] is False
+
+
+def test_schema_accepts_the_shipped_example() -> None:
+    runner = yaml.safe_load((EXAMPLE / "runner.yaml").read_text(encoding="utf-8"))
+    repos = [
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted((EXAMPLE / "repos").glob("*.yaml"))
+    ]
+
+    assert list(validator("runner").iter_errors(runner)) == []
+    assert len(repos) == 2
+    assert [list(validator("repo").iter_errors(repo)) for repo in repos] == [[], []]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"concurency": 4},
+        {"renovate": {"log_level": "verbose"}},
+        {"timeout": "30 minutes"},
+        {"limits": {"memory": "2 GB"}},
+        {"passthrough_env": ["HTTP-PROXY"]},
+        {"secrets_env": {"bad-name": "VAR"}},
+        {"concurrency": 0},
+        {"auth": {"mode": "pat"}},
+    ],
+)
+def test_runner_schema_rejects_mistakes(document: dict[str, Any]) -> None:
+    assert list(validator("runner").iter_errors(document))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"repository": "P/r", "local": "."},
+        {"enabled": True},
+        {"repository": "P/r/x"},
+        {"repository": "P/r", "x": 1},
+    ],
+)
+def test_repo_schema_rejects_mistakes(document: dict[str, Any]) -> None:
+    assert list(validator("repo").iter_errors(document))
+
+
+def test_schema_shows_defaults_as_they_are_written_in_yaml() -> None:
+    schema = config_json_schema("runner")
+    definitions = schema["$defs"]
+
+    assert schema["properties"]["timeout"]["default"] == "30m"
+    assert definitions["Limits"]["properties"]["memory"]["default"] == "2g"
+    assert definitions["AuthConfig"]["properties"]["margin"]["default"] == "5m"
+    assert definitions["RenovateSettings"]["properties"]["global"]["default"] == {
+        "onboarding": False,
+        "requireConfig": "optional",
+    }
