@@ -26,18 +26,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run Renovate over Azure DevOps repositories with Entra ID tokens, one container per repository.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--log-format", choices=("auto", "console", "json"), default="auto",
-                        help="how the runner's own log is written to stderr (default: console on a terminal)")
+    parser.add_argument(
+        "--log-format",
+        choices=("auto", "console", "json"),
+        default="auto",
+        help="how the runner's own log is written to stderr (default: console on a terminal)",
+    )
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run Renovate over the configured repositories")
     _config_argument(run)
-    run.add_argument("--repo", action="append", default=[], metavar="NAME",
-                     help="run only this repository (repeatable); names as in the report, e.g. Project/Repo")
+    run.add_argument(
+        "--repo",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this repository (repeatable); names as in the report, e.g. Project/Repo",
+    )
     run.add_argument("--report-dir", type=Path, help="where to write the report (default: report_dir from config)")
-    run.add_argument("--dry-run", action="store_true",
-                     help="Renovate's full dry run: look up and plan updates, push nothing")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Renovate's full dry run: look up and plan updates, push nothing",
+    )
     run.add_argument("--concurrency", type=_positive_int, help="repositories at once (default: from config)")
     run.add_argument("--image", help="Renovate image to use instead of renovate.image")
     run.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
@@ -48,15 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=validate_command.run)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the config files (for editors)")
-    schema.add_argument("--kind", choices=("runner", "repo"),
-                        help="only the schema of runner.yaml or of repos/*.yaml (default: both)")
+    schema.add_argument(
+        "--kind",
+        choices=("runner", "repo"),
+        help="only the schema of runner.yaml or of repos/*.yaml (default: both)",
+    )
     schema.set_defaults(handler=schema_command.run)
     return parser
 
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=Path("config"),
-                        help="configuration directory with runner.yaml and repos/ (default: ./config)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config"),
+        help="configuration directory with runner.yaml and repos/ (default: ./config)",
+    )
 
 
 def _positive_int(text: str) -> int:

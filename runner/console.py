@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from runner import pipelines
@@ -25,6 +32,7 @@ _STATUS_STYLE = {
     Status.CRASHED: "red",
 }
 MAX_ISSUES_PER_REPOSITORY = 10  # the log file has them all; the pipeline's issue list stays readable
+_RUNNING_SHOWN = 3  # names of running repositories in the progress line; more become "..."
 
 
 def outcome_line(outcome: RepoOutcome) -> str:
@@ -78,7 +86,7 @@ class ProgressObserver(SweepObserver):
         self._describe()
 
     def _describe(self) -> None:
-        shown = ", ".join(self._running[:3]) + (" ..." if len(self._running) > 3 else "")
+        shown = ", ".join(self._running[:_RUNNING_SHOWN]) + (" ..." if len(self._running) > _RUNNING_SHOWN else "")
         self._progress.update(self._task, description=f"running: {shown}" if shown else "")
 
 

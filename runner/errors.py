@@ -56,7 +56,7 @@ class LockedError(RunnerError):
     exit_code = ExitCode.LOCKED
 
 
-class Interrupted(RunnerError):  # noqa: N818 - it is a signal, not an error condition
+class Interrupted(RunnerError):
     """The sweep was stopped by a signal; running containers were removed and the report written."""
 
     def __init__(self, signal_number: int) -> None:

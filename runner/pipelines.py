@@ -43,9 +43,7 @@ def _escape(value: str, escapes: tuple[tuple[str, str], ...]) -> str:
 
 def command(name: str, message: str = "", **properties: str | None) -> str:
     """`##vso[name key=value;...]message`; properties that are None are left out."""
-    pairs = "".join(
-        f"{key}={escape_property(value)};" for key, value in properties.items() if value is not None
-    )
+    pairs = "".join(f"{key}={escape_property(value)};" for key, value in properties.items() if value is not None)
     return f"##vso[{name}{' ' + pairs if pairs else ''}]{escape_data(message)}"
 
 
@@ -58,9 +56,7 @@ def endgroup() -> str:
     return "##[endgroup]"
 
 
-def logissue(
-    type: IssueType, message: str, *, source_path: str | None = None, line: int | None = None
-) -> str:
+def logissue(type: IssueType, message: str, *, source_path: str | None = None, line: int | None = None) -> str:
     return command(
         "task.logissue",
         message,

@@ -52,8 +52,12 @@ def log_path(report_dir: Path, repository: str) -> Path:
 def run_repository(repo: RepoConfig, index: int, state: SweepState) -> RepoOutcome:
     with structlog.contextvars.bound_contextvars(repo=repo.name):
         if not repo.enabled:
-            return RepoOutcome(repository=repo.name, status=Status.SKIPPED, reason=Reason.DISABLED,
-                               detail=f"enabled: false in {repo.source}")
+            return RepoOutcome(
+                repository=repo.name,
+                status=Status.SKIPPED,
+                reason=Reason.DISABLED,
+                detail=f"enabled: false in {repo.source}",
+            )
         if state.cancel.is_set():
             return _not_started(repo, Status.CANCELLED, Reason.INTERRUPTED, "the sweep was interrupted before it ran")
         if state.engine_gone.is_set():
@@ -63,9 +67,13 @@ def run_repository(repo: RepoConfig, index: int, state: SweepState) -> RepoOutco
             return _run(repo, index, state, started)
         except Exception as error:  # one repository's surprise must never take the sweep down
             log.exception("repository_crashed")
-            return RepoOutcome(repository=repo.name, status=Status.CRASHED, reason=Reason.ENGINE,
-                               detail=f"unexpected error in the runner: {type(error).__name__}: {error}",
-                               duration_s=time.monotonic() - started)
+            return RepoOutcome(
+                repository=repo.name,
+                status=Status.CRASHED,
+                reason=Reason.ENGINE,
+                detail=f"unexpected error in the runner: {type(error).__name__}: {error}",
+                duration_s=time.monotonic() - started,
+            )
 
 
 def _run(repo: RepoConfig, index: int, state: SweepState, started: float) -> RepoOutcome:
@@ -77,8 +85,9 @@ def _run(repo: RepoConfig, index: int, state: SweepState, started: float) -> Rep
             raise RuntimeError("an Azure DevOps repository needs a token source")
         auth = state.runner.auth
         try:
-            grant = grant_for_repository(state.token_source, timeout, margin=auth.margin, floor=auth.floor,
-                                         now=state.now)
+            grant = grant_for_repository(
+                state.token_source, timeout, margin=auth.margin, floor=auth.floor, now=state.now
+            )
         except TokenLifetimeError as error:
             return _failed(repo, Reason.TOKEN_LIFETIME, str(error), started)
         except AuthError as error:
@@ -88,8 +97,13 @@ def _run(repo: RepoConfig, index: int, state: SweepState, started: float) -> Rep
         timeout = grant.timeout
         if grant.note:
             notes.append(grant.note)
-        log.info("token_ready", mode=grant.token.mode, identity=grant.token.identity,
-                 expires_on=grant.token.expires_on.isoformat(), timeout_s=int(timeout.total_seconds()))
+        log.info(
+            "token_ready",
+            mode=grant.token.mode,
+            identity=grant.token.identity,
+            expires_on=grant.token.expires_on.isoformat(),
+            timeout_s=int(timeout.total_seconds()),
+        )
 
     repo_log = log_path(state.report_dir, repo.name)
     report_mount = _prepare_report_mount(state.report_dir, repo.name)
@@ -146,5 +160,11 @@ def _not_started(repo: RepoConfig, status: Status, reason: Reason, detail: str) 
 
 
 def _failed(repo: RepoConfig, reason: Reason, detail: str, started: float, *, log: str | None = None) -> RepoOutcome:
-    return RepoOutcome(repository=repo.name, status=Status.FAILED, reason=reason, detail=detail,
-                       duration_s=time.monotonic() - started, log=log)
+    return RepoOutcome(
+        repository=repo.name,
+        status=Status.FAILED,
+        reason=reason,
+        detail=detail,
+        duration_s=time.monotonic() - started,
+        log=log,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,9 +69,10 @@ def run_sweep(
         watcher.finished(outcome)
         return outcome
 
-    with _signals_set(state.cancel) as received, ThreadPoolExecutor(
-        max_workers=concurrency, thread_name_prefix="repo"
-    ) as pool:
+    with (
+        _signals_set(state.cancel) as received,
+        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="repo") as pool,
+    ):
         pending: dict[Future[RepoOutcome], int] = {
             pool.submit(one, index, repo): index for index, repo in enumerate(repos)
         }
@@ -108,12 +109,9 @@ def _signals_set(cancel: threading.Event) -> Iterator[list[int | None]]:
     if threading.current_thread() is not threading.main_thread():
         yield received  # signals can only be handled on the main thread (e.g. when embedded)
         return
-    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        previous[signum] = signal.getsignal(signum)
-        signal.signal(signum, handle)
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield received
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)

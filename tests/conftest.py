@@ -49,4 +49,4 @@ def renovate_image(docker_client: docker.DockerClient) -> str:
     return image
 
 
-pytest_plugins = ["doubles.fixtures"]
+pytest_plugins = ["tests.doubles.fixtures"]

@@ -42,8 +42,7 @@ def select_token_source(mode_name: str, environ: Mapping[str, str], modes: Seque
     missing = mode.missing(environ)
     if missing and mode.inputs_required:
         raise AuthError(
-            f"auth mode '{mode.name}' cannot run here: it uses {mode.looked_for} ({missing}). "
-            f"What to do: {mode.remedy}"
+            f"auth mode '{mode.name}' cannot run here: it uses {mode.looked_for} ({missing}). What to do: {mode.remedy}"
         )
     return mode.source(environ)
 

@@ -31,8 +31,7 @@ class EnvironmentTokenCredential:
             claims = decode_claims(value)
         except NotAJwtError as error:
             raise ValueError(
-                f"{variable} does not hold an Entra ID access token, which is a JWT ({error}); "
-                f"{_NOT_SUPPORTED}"
+                f"{variable} does not hold an Entra ID access token, which is a JWT ({error}); {_NOT_SUPPORTED}"
             ) from None
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or isinstance(exp, bool):

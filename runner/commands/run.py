@@ -29,7 +29,11 @@ from runner.sweep import run_sweep
 
 log = structlog.get_logger()
 
-DEFAULT_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+DEFAULT_CA_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+)
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
@@ -43,8 +47,12 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
     image = args.image or runner.renovate.image
     report_dir.mkdir(parents=True, exist_ok=True)
 
-    with SweepLocks(state_dir=default_state_dir(dict(environ)), run_id=run_id, report_dir=report_dir,
-                    cache_volume=runner.cache.volume) as locks:
+    with SweepLocks(
+        state_dir=default_state_dir(dict(environ)),
+        run_id=run_id,
+        report_dir=report_dir,
+        cache_volume=runner.cache.volume,
+    ) as locks:
         client = engine.connect()
         engine.remove_leftovers(client, own_run_id=run_id)
         engine.ensure_image(client, image)
@@ -61,14 +69,26 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
         state = SweepState(
             client=client,
             runner=runner,
-            context=RunContext(run_id=run_id, run_lock=locks.run_lock.path, image=image, dry_run=args.dry_run,
-                               ca_bundle=find_ca_bundle(runner.ca_bundle, environ), host_environ=environ),
+            context=RunContext(
+                run_id=run_id,
+                run_lock=locks.run_lock.path,
+                image=image,
+                dry_run=args.dry_run,
+                ca_bundle=find_ca_bundle(runner.ca_bundle, environ),
+                host_environ=environ,
+            ),
             report_dir=report_dir,
             token_source=token_source,
             on_token=on_token,
         )
-        log.info("sweep_started", run_id=run_id, repositories=len(repos), concurrency=runner.concurrency,
-                 image=image, report_dir=str(report_dir))
+        log.info(
+            "sweep_started",
+            run_id=run_id,
+            repositories=len(repos),
+            concurrency=runner.concurrency,
+            image=image,
+            report_dir=str(report_dir),
+        )
         with ExitStack() as stack:
             observer = observer_for(repos, out, environ)
             if isinstance(observer, ProgressObserver):
@@ -118,7 +138,10 @@ def find_ca_bundle(configured: Path | None, environ: Mapping[str, str]) -> Path 
 
 
 def _token_source(
-    config: SweepConfig, repos: Sequence[RepoConfig], environ: Mapping[str, str], on_token: Callable[[str], None]
+    config: SweepConfig,
+    repos: Sequence[RepoConfig],
+    environ: Mapping[str, str],
+    on_token: Callable[[str], None],
 ) -> TokenSource | None:
     """A token source, checked once before anything starts; none when only local repositories run."""
     if all(repo.is_local or not repo.enabled for repo in repos):
@@ -126,7 +149,12 @@ def _token_source(
     source = make_token_source(config.runner.auth, environ)
     token = source.token()  # fail here (exit 3) rather than once per repository
     on_token(token.value)
-    log.info("token_source_ready", mode=token.mode, identity=token.identity, expires_on=token.expires_on.isoformat())
+    log.info(
+        "token_source_ready",
+        mode=token.mode,
+        identity=token.identity,
+        expires_on=token.expires_on.isoformat(),
+    )
     return source
 
 
@@ -139,5 +167,3 @@ def _clear_previous_outputs(report_dir: Path) -> None:
 def _emit(out: TextIO, line: str) -> None:
     out.write(line + "\n")
     out.flush()
-
-

@@ -13,7 +13,5 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
     config = load_config(args.config)
     enabled = sum(1 for repo in config.repos if repo.enabled)
     local = sum(1 for repo in config.repos if repo.is_local)
-    out.write(
-        f"{args.config}: valid; {len(config.repos)} repositories ({enabled} enabled, {local} local)\n"
-    )
+    out.write(f"{args.config}: valid; {len(config.repos)} repositories ({enabled} enabled, {local} local)\n")
     return 0

@@ -48,9 +48,7 @@ def load_config(config_dir: Path) -> SweepConfig:
     return SweepConfig(runner=runner, repos=tuple(ordered), config_dir=config_dir.resolve())
 
 
-def _load_runner(
-    config_dir: Path, problems: list[ConfigProblem]
-) -> tuple[RunnerConfig | None, YamlDocument | None]:
+def _load_runner(config_dir: Path, problems: list[ConfigProblem]) -> tuple[RunnerConfig | None, YamlDocument | None]:
     present = [config_dir / name for name in RUNNER_FILES if (config_dir / name).exists()]
     if not present:
         problems.append(
@@ -63,9 +61,7 @@ def _load_runner(
         )
         return None, None
     if len(present) > 1:
-        problems.append(
-            ConfigProblem(present[1], None, "", f"and {present[0].name} both exist; keep only one")
-        )
+        problems.append(ConfigProblem(present[1], None, "", f"and {present[0].name} both exist; keep only one"))
     document = _read_mapping(
         present[0],
         problems,
@@ -79,9 +75,7 @@ def _load_runner(
 def _load_repos(config_dir: Path, problems: list[ConfigProblem]) -> list[_LoadedRepo]:
     repos_dir = config_dir / REPOS_DIR
     if not repos_dir.is_dir():
-        problems.append(
-            ConfigProblem(repos_dir, None, "", "is missing; create it with one YAML file per repository")
-        )
+        problems.append(ConfigProblem(repos_dir, None, "", "is missing; create it with one YAML file per repository"))
         return []
     files = sorted(
         path
@@ -120,9 +114,7 @@ def _read_mapping(path: Path, problems: list[ConfigProblem], empty_message: str)
         problems.append(ConfigProblem(path, error.line, "", error.message))
         return None
     except OSError as error:
-        problems.append(
-            ConfigProblem(path, None, "", f"cannot be read ({error.strerror}); check its permissions")
-        )
+        problems.append(ConfigProblem(path, None, "", f"cannot be read ({error.strerror}); check its permissions"))
         return None
     problems.extend(
         ConfigProblem(

@@ -20,9 +20,7 @@ from runner.config.yaml_source import KeyPath, YamlDocument, format_key_path
 _KEY_MARKER = "[key]"  # pydantic's loc suffix for an error in a mapping's key rather than its value
 
 
-def problems_from(
-    error: ValidationError, model: type[BaseModel], document: YamlDocument
-) -> Iterator[ConfigProblem]:
+def problems_from(error: ValidationError, model: type[BaseModel], document: YamlDocument) -> Iterator[ConfigProblem]:
     """One problem per pydantic error, located in `document`."""
     for detail in error.errors(include_url=False):
         loc = detail["loc"]
@@ -44,8 +42,7 @@ def _document_path(loc: tuple[int | str, ...], data: object) -> KeyPath:
     for part in loc:
         found, child = _step(current, part)
         if not found and (
-            (part == "dict" and isinstance(current, Mapping))
-            or (part == "list" and isinstance(current, list))
+            (part == "dict" and isinstance(current, Mapping)) or (part == "list" and isinstance(current, list))
         ):
             continue  # the type pydantic tried for a JSON value, not a key in the file
         current = child  # None when the file lacks the key (a missing key)

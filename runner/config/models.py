@@ -79,9 +79,7 @@ class AuthConfig(ConfigModel):
         description="Credential to use; auto tries pipelines, azure-cli, workload-identity, "
         "managed-identity, azd, token-env in that order.",
     )
-    token_env: EnvVarName = Field(
-        default="RENOVATE_TOKEN", description="Variable holding a token in token-env mode."
-    )
+    token_env: EnvVarName = Field(default="RENOVATE_TOKEN", description="Variable holding a token in token-env mode.")
     margin: Duration = Field(
         default="5m",
         validate_default=True,  # the default in YAML spelling, so the JSON Schema shows it that way
@@ -97,9 +95,7 @@ class AuthConfig(ConfigModel):
 class RenovateSettings(ConfigModel):
     """The Renovate image and the options every repository gets."""
 
-    image: ImageReference = Field(
-        default=DEFAULT_IMAGE, description="Renovate container image; pin a version."
-    )
+    image: ImageReference = Field(default=DEFAULT_IMAGE, description="Renovate container image; pin a version.")
     log_level: LogLevel = Field(default="info", description="Renovate's LOG_LEVEL.")
     global_options: RenovateOptions = Field(
         default=default_global_options(),  # a default, not a factory, so the JSON Schema shows it
@@ -126,9 +122,7 @@ class Limits(ConfigModel):
 class CacheConfig(ConfigModel):
     """Renovate's cache, kept between runs."""
 
-    volume: DockerName = Field(
-        default="renovate-cache", description="Docker volume mounted as Renovate's cache."
-    )
+    volume: DockerName = Field(default="renovate-cache", description="Docker volume mounted as Renovate's cache.")
 
 
 class RunnerConfig(ConfigModel):
@@ -139,12 +133,8 @@ class RunnerConfig(ConfigModel):
     )
     auth: AuthConfig = Field(default_factory=AuthConfig)
     renovate: RenovateSettings = Field(default_factory=RenovateSettings)
-    concurrency: int = Field(
-        default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once."
-    )
-    timeout: Duration = Field(
-        default="30m", validate_default=True, description="Time limit for each repository."
-    )
+    concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once.")
+    timeout: Duration = Field(default="30m", validate_default=True, description="Time limit for each repository.")
     limits: Limits = Field(default_factory=Limits)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     network: DockerName = Field(default="bridge", description="Docker network of the Renovate containers.")
@@ -187,9 +177,7 @@ class RunnerConfig(ConfigModel):
 class RepoSettings(ConfigModel):
     """A repos/*.yaml file: one repository, in Azure DevOps (`repository`) or a local directory (`local`)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["repository"]}, {"required": ["local"]}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["repository"]}, {"required": ["local"]}]})
 
     repository: RepositoryName | None = Field(
         default=None, description="Azure DevOps repository as Project/Repository."
@@ -198,20 +186,14 @@ class RepoSettings(ConfigModel):
         default=None,
         description="A local directory (relative to this file) run with Renovate's local platform, dry-run.",
     )
-    enabled: bool = Field(
-        default=True, description="false: the sweep skips this repository and reports it as skipped."
-    )
-    timeout: Duration | None = Field(
-        default=None, description="Overrides the runner's timeout for this repository."
-    )
+    enabled: bool = Field(default=True, description="false: the sweep skips this repository and reports it as skipped.")
+    timeout: Duration | None = Field(default=None, description="Overrides the runner's timeout for this repository.")
     renovate: RenovateOptions = Field(
         default_factory=dict,
         description="Renovate options merged over renovate.global: mappings merge key by key; lists and "
         "scalars replace.",
     )
-    secrets_env: SecretsEnv = Field(
-        default_factory=dict, description="Merged over runner.yaml's secrets_env."
-    )
+    secrets_env: SecretsEnv = Field(default_factory=dict, description="Merged over runner.yaml's secrets_env.")
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

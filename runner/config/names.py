@@ -53,8 +53,7 @@ EnvVarName = Annotated[
         _matching(
             ENV_VAR_PATTERN,
             lambda value: (
-                f"{value!r} is not an environment variable name; use letters, digits and _, "
-                "not starting with a digit"
+                f"{value!r} is not an environment variable name; use letters, digits and _, not starting with a digit"
             ),
         )
     ),

@@ -57,9 +57,5 @@ def _output_directory(path: Path, info: ValidationInfo) -> Path:
 _PATH_SCHEMA = WithJsonSchema({"type": "string", "minLength": 1})
 
 ExistingFile = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_existing_file), _PATH_SCHEMA]
-ExistingDirectory = Annotated[
-    Path, BeforeValidator(_non_empty), AfterValidator(_existing_directory), _PATH_SCHEMA
-]
-OutputDirectory = Annotated[
-    Path, BeforeValidator(_non_empty), AfterValidator(_output_directory), _PATH_SCHEMA
-]
+ExistingDirectory = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_existing_directory), _PATH_SCHEMA]
+OutputDirectory = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_output_directory), _PATH_SCHEMA]

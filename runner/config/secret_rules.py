@@ -17,9 +17,7 @@ from runner.config.yaml_source import KeyPath
 
 # Matched against the key lowercased without `_`/`-`, so `npmToken`, `client_secret` and `privateKeyOld` match
 # while `privateKeyPath` (a path) and `githubTokenWarn` (a switch) do not.
-_SECRET_KEY = re.compile(
-    r"(token|password|passwd|secret|privatekey|privatekeyold|passphrase|apikey|accesskey)$"
-)
+_SECRET_KEY = re.compile(r"(token|password|passwd|secret|privatekey|privatekeyold|passphrase|apikey|accesskey)$")
 # Renovate's own template syntax; `{{{ }}}` (unescaped) is accepted too.
 SECRET_REFERENCE = re.compile(r"\{\{\{?\s*secrets\.([A-Za-z][A-Za-z0-9_]*)\s*\}?\}\}")
 _RENOVATE_SECRETS = "secrets"  # Renovate's own option: a mapping of secret names to values
@@ -40,9 +38,7 @@ def _literals(value: object, path: KeyPath, *, under_secret: bool) -> Iterator[t
         for key, item in value.items():
             if key == _ENCRYPTED:
                 continue
-            secret = under_secret or (
-                isinstance(key, str) and (key == _RENOVATE_SECRETS or is_secret_key(key))
-            )
+            secret = under_secret or (isinstance(key, str) and (key == _RENOVATE_SECRETS or is_secret_key(key)))
             yield from _literals(item, (*path, key), under_secret=secret)
     elif isinstance(value, list):
         for index, item in enumerate(value):

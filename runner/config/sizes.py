@@ -20,9 +20,7 @@ def parse_memory(value: object) -> int:
     """Bytes from `512m`, `2g`, `1024k`, `6291456b` or an int of bytes; at least Docker's 6 MiB minimum."""
     size = _to_bytes(value)
     if size < MIN_MEMORY_BYTES:
-        raise ValueError(
-            f"{describe(value)} is below Docker's minimum of 6m; Renovate needs about 1g, so use e.g. 2g"
-        )
+        raise ValueError(f"{describe(value)} is below Docker's minimum of 6m; Renovate needs about 1g, so use e.g. 2g")
     return size
 
 

@@ -32,9 +32,7 @@ def normalise_organization(url: str) -> str:
             "remove the credentials from the URL (and revoke them if they were real)"
         )
     if parts.query or parts.fragment:
-        raise ValueError(
-            f"must not have a query or fragment; write only the organization URL, e.g. {_EXAMPLE}"
-        )
+        raise ValueError(f"must not have a query or fragment; write only the organization URL, e.g. {_EXAMPLE}")
     path = parts.path.rstrip("/")
     if hostname == "dev.azure.com" and not path:
         raise ValueError(f"names no organization; add it after the host, e.g. {_EXAMPLE}")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal
 
 import docker
 import docker.errors
@@ -37,11 +37,9 @@ KEEP_CONTAINERS_ENV = "RENOVATE_RUNNER_KEEP_CONTAINERS"
 
 _POLL_SECONDS = 0.5
 # Failures of the engine connection itself (as opposed to an API answer about the container).
-ENGINE_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    ConnectionError,
-)
+ENGINE_CONNECTION_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
+# Anything the engine can answer or fail with while we manage a container.
+ENGINE_FAILURES = (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,9 +88,7 @@ class LineSplitter:
 class RenovateContainer:
     """A context manager over one container; `__exit__` removes it whatever happened inside."""
 
-    def __init__(
-        self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = 1024 * 1024
-    ) -> None:
+    def __init__(self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = 1024 * 1024) -> None:
         self._client = client
         self._spec = spec
         self._max_line = max_line
@@ -137,7 +133,7 @@ class RenovateContainer:
                 f"image {spec.image} is not available: {error.explanation}; "
                 "pull or build it (scripts/renovate-image.sh) or set renovate.image"
             ) from None
-        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+        except ENGINE_FAILURES as error:
             raise EngineError(f"could not create container {spec.name}: {_explain(error)}") from None
         return self
 
@@ -155,7 +151,7 @@ class RenovateContainer:
                 stdout=True, stderr=True, stream=True, logs=True, demux=True
             )
             container.start()
-        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+        except ENGINE_FAILURES as error:
             raise EngineError(f"could not start container {self._spec.name}: {_explain(error)}") from None
         self._reader = threading.Thread(
             target=self._read, args=(stream, sink), name=f"logs-{self._spec.name}", daemon=True
@@ -181,13 +177,9 @@ class RenovateContainer:
             self.stop(grace_s)
             reader.join(timeout=grace_s + 5)
         if self._reader_error is not None:
-            raise EngineError(
-                f"lost the output of container {self._spec.name}: {_explain(self._reader_error)}"
-            )
+            raise EngineError(f"lost the output of container {self._spec.name}: {_explain(self._reader_error)}")
         exit_code, oom_killed = self._final_state()
-        return WaitResult(
-            exit_code=exit_code, timed_out=timed_out, cancelled=cancelled, oom_killed=oom_killed
-        )
+        return WaitResult(exit_code=exit_code, timed_out=timed_out, cancelled=cancelled, oom_killed=oom_killed)
 
     def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after `grace_s`; safe to call from another thread and more than once."""
@@ -202,7 +194,7 @@ class RenovateContainer:
                     container.kill()
             except docker.errors.NotFound:
                 return
-            except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+            except ENGINE_FAILURES as error:
                 log.warning("container_stop_failed", container=self._spec.name, error=_explain(error))
 
     def remove(self) -> None:
@@ -216,7 +208,7 @@ class RenovateContainer:
             container.remove(force=True, v=False)
         except docker.errors.NotFound:
             pass
-        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+        except ENGINE_FAILURES as error:
             # The next sweep's start-up cleanup finds it by its run label once this run's lock is released.
             log.warning("container_remove_failed", container=self._spec.name, error=_explain(error))
 
@@ -229,7 +221,7 @@ class RenovateContainer:
                     stdout.feed(out_chunk)
                 if err_chunk:
                     stderr.feed(err_chunk)
-        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread, which decides
+        except BaseException as error:  # handed to the waiting thread, which decides what it means
             self._reader_error = error
         finally:
             stdout.close()
@@ -238,12 +230,10 @@ class RenovateContainer:
     def _final_state(self) -> tuple[int | None, bool]:
         container = self._require()
         try:
-            result: dict[str, Any] = container.wait(timeout=60)
+            result = container.wait(timeout=60)
             container.reload()
-        except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
-            raise EngineError(
-                f"could not read the exit status of {self._spec.name}: {_explain(error)}"
-            ) from None
+        except ENGINE_FAILURES as error:
+            raise EngineError(f"could not read the exit status of {self._spec.name}: {_explain(error)}") from None
         state = container.attrs.get("State", {})
         exit_code = result.get("StatusCode")
         return (int(exit_code) if exit_code is not None else None), bool(state.get("OOMKilled", False))

@@ -13,7 +13,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 
 from runner.errors import EngineError
 from runner.locking import is_held
-from runner.renovate.container import ENGINE_CONNECTION_ERRORS
+from runner.renovate.container import ENGINE_CONNECTION_ERRORS, ENGINE_FAILURES
 from runner.renovate.spec import LABEL_PREFIX, LABEL_RUN_ID, LABEL_RUN_LOCK
 
 log = structlog.get_logger()
@@ -52,7 +52,7 @@ def ensure_image(client: docker.DockerClient, image: str, *, attempts: int = 4) 
         return str(client.images.get(image).id)
     except docker.errors.ImageNotFound:
         pass
-    except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+    except ENGINE_FAILURES as error:
         raise EngineError(f"could not inspect image {image}: {error}") from None
 
     @retry(
@@ -66,22 +66,20 @@ def ensure_image(client: docker.DockerClient, image: str, *, attempts: int = 4) 
         return str(client.images.pull(image).id)
 
     try:
-        return pull()
-    except (docker.errors.APIError, *ENGINE_CONNECTION_ERRORS) as error:
+        image_id = pull()
+    except ENGINE_FAILURES as error:
         explanation = error.explanation if isinstance(error, docker.errors.APIError) else str(error)
         raise EngineError(
             f"image {image} is not present and could not be pulled ({explanation}); "
             "pull or build it (scripts/renovate-image.sh builds Renovate locally) or set renovate.image"
         ) from None
+    return image_id
 
 
 def ensure_cache_volume(client: docker.DockerClient, volume: str, image: str) -> None:
     """Create the cache volume if missing, owned by Renovate's uid so its containers can write to it."""
-    try:
-        client.volumes.get(volume)
+    if _volume_exists(client, volume):
         return
-    except docker.errors.NotFound:
-        pass
     log.info("cache_volume_create", volume=volume)
     client.volumes.create(volume, labels={f"{LABEL_PREFIX}.cache": "true"})
     # A fresh volume's root belongs to root; one short-lived container hands it to Renovate's user.
@@ -95,6 +93,14 @@ def ensure_cache_volume(client: docker.DockerClient, volume: str, image: str) ->
         labels={f"{LABEL_PREFIX}.cache-init": volume},
         remove=True,
     )
+
+
+def _volume_exists(client: docker.DockerClient, volume: str) -> bool:
+    try:
+        client.volumes.get(volume)
+    except docker.errors.NotFound:
+        return False
+    return True
 
 
 def remove_leftovers(client: docker.DockerClient, *, own_run_id: str) -> list[str]:

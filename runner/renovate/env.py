@@ -41,7 +41,7 @@ def container_name(run_id: str, index: int) -> str:
 def renovate_options(repo: RepoConfig, runner: RunnerConfig, environ: Mapping[str, str]) -> dict[str, Any]:
     """Renovate's self-hosted config for this repository: global options, repo overrides, and secrets from env."""
     options = repo.effective_renovate(runner)
-    secret_names = {**runner.secrets_env, **repo.secrets_env}
+    secret_names = repo.effective_secrets_env(runner)
     secrets = {name: environ[variable] for name, variable in secret_names.items() if variable in environ}
     if secrets:
         options["secrets"] = {**options.get("secrets", {}), **secrets}

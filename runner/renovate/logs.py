@@ -132,9 +132,7 @@ def event_from_record(record: Mapping[str, Any]) -> RenovateEvent | None:
         msg=msg if isinstance(msg, str) else "",
         time=time if isinstance(time, str) else None,
         repository=repository if isinstance(repository, str) else None,
-        fields={
-            key: value for key, value in record.items() if key not in ("level", "msg", "time", "repository")
-        },
+        fields={key: value for key, value in record.items() if key not in ("level", "msg", "time", "repository")},
     )
 
 
@@ -143,9 +141,7 @@ def problem_from_event(event: RenovateEvent) -> Problem:
     detail = _describe_fields(event.fields)
     message = event.msg.strip() or "(Renovate logged no message)"
     text = f"{message}: {detail}" if detail else message
-    return Problem(
-        level="error" if event.level >= ERROR else "warning", message=shorten(text, MAX_PROBLEM_CHARS)
-    )
+    return Problem(level="error" if event.level >= ERROR else "warning", message=shorten(text, MAX_PROBLEM_CHARS))
 
 
 def shorten(text: str, limit: int) -> str:

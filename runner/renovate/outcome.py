@@ -79,9 +79,7 @@ class _Verdict:
     detail: str | None = None
 
 
-def _stopped_verdict(
-    *, oom_killed: bool, timed_out: bool, cancelled: bool, duration_s: float
-) -> _Verdict | None:
+def _stopped_verdict(*, oom_killed: bool, timed_out: bool, cancelled: bool, duration_s: float) -> _Verdict | None:
     """The runner or the kernel stopped the container: that explains the run better than its exit code."""
     if cancelled:
         return _Verdict(
@@ -270,9 +268,7 @@ def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
     try:
         report = _RenovateReport.model_validate_json(path.read_bytes())
     except FileNotFoundError:
-        return ReportFileContents(
-            notes=(f"Renovate wrote no report file ({path.name}); updates are unknown.",)
-        )
+        return ReportFileContents(notes=(f"Renovate wrote no report file ({path.name}); updates are unknown.",))
     except (OSError, ValidationError) as error:
         reason = _first_error_line(error)
         return ReportFileContents(notes=(f"Renovate's report file {path.name} could not be read: {reason}",))
@@ -280,13 +276,9 @@ def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
     section = _repo_section(report.repositories, repository)
     if section is None:
         known = ", ".join(sorted(report.repositories)) or "none"
-        note = (
-            f"Renovate's report file has no entry for {repository} (entries: {known}); updates are unknown."
-        )
+        note = f"Renovate's report file has no entry for {repository} (entries: {known}); updates are unknown."
         return ReportFileContents(problems=problems, notes=(note,))
-    return ReportFileContents(
-        updates=_updates(section), problems=(*problems, *_problems(section.problems)), notes=()
-    )
+    return ReportFileContents(updates=_updates(section), problems=(*problems, *_problems(section.problems)), notes=())
 
 
 def _first_error_line(error: Exception) -> str:
@@ -349,9 +341,7 @@ def _identity(update: DependencyUpdate) -> tuple[str, ...]:
     )
 
 
-def _from_lookup(
-    manager: str, package_file: _PackageFile, dep: _Dependency, update: _LookupUpdate
-) -> DependencyUpdate:
+def _from_lookup(manager: str, package_file: _PackageFile, dep: _Dependency, update: _LookupUpdate) -> DependencyUpdate:
     update_type = update.update_type or "unknown"
     return DependencyUpdate(
         dependency=dep.dep_name or dep.package_name or update_type,
@@ -373,9 +363,7 @@ def _from_branch(branch: _Branch, upgrade: _BranchUpgrade) -> DependencyUpdate:
         dependency=upgrade.dep_name or upgrade.package_name or update_type,
         manager="unknown",  # Renovate's branch summary does not say which manager found the dependency
         package_file=upgrade.package_file or "",
-        current_version=_version(
-            upgrade.current_version or upgrade.current_value, upgrade.current_digest, update_type
-        ),
+        current_version=_version(upgrade.current_version or upgrade.current_value, upgrade.current_digest, update_type),
         new_version=_version(upgrade.new_version or upgrade.new_value, upgrade.new_digest, update_type),
         update_type=update_type,
         current_value=upgrade.current_value,

@@ -32,9 +32,7 @@ _NONE: Final = "-"
 
 
 def render_summary(report: RunReport) -> str:
-    return (
-        "\n".join([*_header(report), "", *_table(report.repositories), *_details(report.repositories)]) + "\n"
-    )
+    return "\n".join([*_header(report), "", *_table(report.repositories), *_details(report.repositories)]) + "\n"
 
 
 def text(value: str) -> str:
@@ -69,9 +67,7 @@ def _header(report: RunReport) -> list[str]:
         facts.append("dry run")
     if report.interrupted:
         facts.append("**interrupted**")
-    counts = ", ".join(
-        f"{count} {status.replace('_', ' ')}" for status, count in report.counts.items() if count
-    )
+    counts = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in report.counts.items() if count)
     total = len(report.repositories)
     noun = "repository" if total == 1 else "repositories"
     return [
@@ -108,11 +104,7 @@ def _updates_cell(outcome: RepoOutcome) -> str:
 
 
 def _rank(update_type: str) -> int:
-    return (
-        _UPDATE_TYPE_ORDER.index(update_type)
-        if update_type in _UPDATE_TYPE_ORDER
-        else len(_UPDATE_TYPE_ORDER)
-    )
+    return _UPDATE_TYPE_ORDER.index(update_type) if update_type in _UPDATE_TYPE_ORDER else len(_UPDATE_TYPE_ORDER)
 
 
 def _prs_cell(outcome: RepoOutcome) -> str:
@@ -161,14 +153,9 @@ def _repository_details(outcome: RepoOutcome) -> Iterator[str]:
             yield "| " + " | ".join(cells) + " |"
     yield from _bullets(
         "Pull requests",
-        (
-            f"!{pr.number if pr.number is not None else '?'} {pr.action}: {text(pr.title)}"
-            for pr in outcome.prs
-        ),
+        (f"!{pr.number if pr.number is not None else '?'} {pr.action}: {text(pr.title)}" for pr in outcome.prs),
     )
-    yield from _bullets(
-        "Problems", (f"**{problem.level}**: {text(problem.message)}" for problem in outcome.problems)
-    )
+    yield from _bullets("Problems", (f"**{problem.level}**: {text(problem.message)}" for problem in outcome.problems))
     yield from _bullets("Notes", (text(note) for note in outcome.notes))
 
 

@@ -32,8 +32,8 @@ class Reason(StrEnum):
 
     RENOVATE = "renovate"  # Renovate ran and reported an error (non-zero exit)
     PREFLIGHT = "preflight"
-    TOKEN = "token"  # no token could be obtained for this repository
-    TOKEN_LIFETIME = "token_lifetime"  # the freshest token expires too soon
+    TOKEN = "token"  # noqa: S105 - a reason's name, not a credential; no token could be obtained for this repository
+    TOKEN_LIFETIME = "token_lifetime"  # noqa: S105 - a reason's name; the freshest token expires too soon
     ENGINE = "engine"  # the container engine failed or went away
     OUT_OF_MEMORY = "out_of_memory"
     NO_RESULT = "no_result"  # the container exited without Renovate saying it finished

@@ -30,9 +30,7 @@ def write_report(report: RunReport, report_dir: Path) -> ReportPaths:
     Everything is rendered before the first file is written, so a rendering error leaves the previous
     report's files as they were.
     """
-    paths = ReportPaths(
-        json=report_dir / JSON_NAME, markdown=report_dir / MARKDOWN_NAME, junit=report_dir / JUNIT_NAME
-    )
+    paths = ReportPaths(json=report_dir / JSON_NAME, markdown=report_dir / MARKDOWN_NAME, junit=report_dir / JUNIT_NAME)
     contents: list[tuple[Path, str | bytes]] = [
         (paths.json, dump_report(report)),
         (paths.markdown, render_summary(report)),

@@ -76,9 +76,7 @@ EXPECTED_REQUEST_PATHS: dict[str, frozenset[str]] = {
     "pip-app": frozenset(
         {"/pypi/requests/json", "/pypi/flask/json", "/pypi/jinja2/json", "/pypi/python-dateutil/json"}
     ),
-    "py-lib": frozenset(
-        {"/pypi/attrs/json", "/pypi/click/json", "/pypi/packaging/json", "/pypi/pytest/json"}
-    ),
+    "py-lib": frozenset({"/pypi/attrs/json", "/pypi/click/json", "/pypi/packaging/json", "/pypi/pytest/json"}),
 }
 
 

@@ -62,9 +62,7 @@ def test_npm_packument_has_the_fields_renovate_reads(registry_double: RegistryDo
 
 
 @pytest.mark.parametrize("path", ["/@types%2Fnode", "/@types%2fnode", "/@types/node"])
-def test_scoped_npm_package_is_served_however_the_slash_is_written(
-    registry_double: RegistryDouble, path: str
-) -> None:
+def test_scoped_npm_package_is_served_however_the_slash_is_written(registry_double: RegistryDouble, path: str) -> None:
     status, body, _ = _get(registry_double.base_url + path)
 
     assert status == 200
@@ -97,9 +95,7 @@ def test_pypi_json_api_matches_names_after_normalization(registry_double: Regist
         "/pypi/requests/2.25.1/json",
     ],
 )
-def test_unknown_packages_and_routes_get_404_and_are_recorded(
-    registry_double: RegistryDouble, path: str
-) -> None:
+def test_unknown_packages_and_routes_get_404_and_are_recorded(registry_double: RegistryDouble, path: str) -> None:
     status, body, _ = _get(registry_double.base_url + path)
 
     assert status == 404
@@ -216,9 +212,7 @@ def _example_dependencies() -> dict[str, set[tuple[str, str]]]:
     pyproject = tomllib.loads((EXAMPLES_DIR / "py-lib" / "pyproject.toml").read_text())
     python_requirements = [line for line in lines if line and not line.startswith("#")]
     python_requirements += pyproject["project"]["dependencies"]
-    python_requirements += [
-        req for group in pyproject["project"]["optional-dependencies"].values() for req in group
-    ]
+    python_requirements += [req for group in pyproject["project"]["optional-dependencies"].values() for req in group]
     python_requirements += pyproject["build-system"]["requires"]
     pypi = set()
     for line in python_requirements:

@@ -6,6 +6,7 @@ updates never drift. Real: the CLI, config loading, the Docker engine, Renovate 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
@@ -16,11 +17,11 @@ from typing import Any
 
 import docker
 import pytest
-from doubles.expected_updates import EXPECTED_REQUEST_PATHS, EXPECTED_UPDATES
-from doubles.registry import RegistryDouble, renovate_options
 
 from runner.cli import main
 from runner.renovate.spec import LABEL_RUN_ID
+from tests.doubles.expected_updates import EXPECTED_REQUEST_PATHS, EXPECTED_UPDATES
+from tests.doubles.registry import RegistryDouble, renovate_options
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
@@ -32,10 +33,8 @@ SAMPLES = ("npm-app", "pip-app", "py-lib")
 def cache_volume(docker_client: docker.DockerClient) -> Iterator[str]:
     name = f"renovate-runner-test-{uuid.uuid4().hex[:8]}"
     yield name
-    try:
+    with contextlib.suppress(docker.errors.NotFound):
         docker_client.volumes.get(name).remove(force=True)
-    except docker.errors.NotFound:
-        pass
 
 
 def write_config(root: Path, registry: RegistryDouble, cache_volume: str) -> Path:
@@ -60,7 +59,14 @@ def write_config(root: Path, registry: RegistryDouble, cache_volume: str) -> Pat
 
 def as_tuples(updates: list[dict[str, Any]]) -> set[tuple[str, str, str, str, str, str]]:
     return {
-        (u["manager"], u["dependency"], u["current_value"], u["update_type"], u["new_value"], u["new_version"])
+        (
+            u["manager"],
+            u["dependency"],
+            u["current_value"],
+            u["update_type"],
+            u["new_value"],
+            u["new_version"],
+        )
         for u in updates
     }
 
@@ -77,8 +83,19 @@ def test_sweep_of_three_local_repositories(
     report_dir = tmp_path / "report"
     run_id = f"e2e-{uuid.uuid4().hex[:8]}"
 
-    exit_code = main(["run", "--config", str(config), "--report-dir", str(report_dir), "--image", renovate_image,
-                      "--run-id", run_id])
+    exit_code = main(
+        [
+            "run",
+            "--config",
+            str(config),
+            "--report-dir",
+            str(report_dir),
+            "--image",
+            renovate_image,
+            "--run-id",
+            run_id,
+        ]
+    )
 
     assert exit_code == 0, capsys.readouterr()
     report = json.loads((report_dir / "report.json").read_text())
@@ -104,9 +121,11 @@ def test_sweep_of_three_local_repositories(
         log_file = report_dir / outcome["log"]
         lines = [json.loads(line) for line in log_file.read_text().splitlines()]
         started = [line for line in lines if line.get("msg") == "Repository started"]
-        assert started and started[0]["renovateVersion"] == "44.121.2"  # Renovate's own word, from its log
+        assert started
+        assert started[0]["renovateVersion"] == "44.121.2"  # Renovate's own word, from its log
 
-        assert sample in cases and cases[sample].find("failure") is None
+        assert sample in cases
+        assert cases[sample].find("failure") is None
         assert f"local/{sample}" in summary
 
     requested = {request.path for request in registry_double.requests}

@@ -59,9 +59,7 @@ def test_exact_lines() -> None:
         pipelines.setvariable("RENOVATE_TOKEN", "eyJ0eXAi.abc", secret=True)
         == "##vso[task.setvariable variable=RENOVATE_TOKEN;issecret=true;]eyJ0eXAi.abc"
     )
-    assert (
-        pipelines.setvariable("SWEEP", "done", secret=False) == "##vso[task.setvariable variable=SWEEP;]done"
-    )
+    assert pipelines.setvariable("SWEEP", "done", secret=False) == "##vso[task.setvariable variable=SWEEP;]done"
     assert pipelines.uploadsummary("/r/summary.md") == "##vso[task.uploadsummary]/r/summary.md"
     assert (
         pipelines.complete("SucceededWithIssues", "2 of 9 repositories failed")

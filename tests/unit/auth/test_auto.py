@@ -69,10 +69,7 @@ def test_azd_alone_is_found(azd_only_path: str) -> None:
     ids=["federated-token-file", "azurecli-addSpnToEnvironment"],
 )
 def test_workload_identity_is_found_from_either_set_of_variables(environ: dict[str, str]) -> None:
-    assert (
-        chosen({**environ, "IDENTITY_ENDPOINT": "http://169.254.1.1/msi"}, all_working())
-        == "workload-identity"
-    )
+    assert chosen({**environ, "IDENTITY_ENDPOINT": "http://169.254.1.1/msi"}, all_working()) == "workload-identity"
 
 
 @pytest.mark.parametrize("variable", ["IDENTITY_ENDPOINT", "MSI_ENDPOINT"])
@@ -150,9 +147,7 @@ def test_with_nothing_set_every_mode_says_what_it_looked_for() -> None:
         "  azure-cli: not applicable: looked for the `az` command on PATH, signed in (`az` not found on PATH)"
     )
     assert lines[3].startswith("  workload-identity: not applicable: looked for AZURE_FEDERATED_TOKEN_FILE")
-    assert lines[4].startswith(
-        "  managed-identity: not applicable: looked for IDENTITY_ENDPOINT or MSI_ENDPOINT"
-    )
+    assert lines[4].startswith("  managed-identity: not applicable: looked for IDENTITY_ENDPOINT or MSI_ENDPOINT")
     assert lines[4].endswith("(neither is set)")
     assert lines[5] == (
         "  azd: not applicable: looked for the `azd` command on PATH, signed in with `azd auth login` "

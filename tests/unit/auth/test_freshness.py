@@ -89,9 +89,7 @@ def test_below_the_floor_the_repository_is_refused_with_what_to_do() -> None:
 def test_an_expired_token_says_how_long_ago() -> None:
     source, _ = source_of(NOW - timedelta(minutes=2))
 
-    with pytest.raises(
-        TokenLifetimeError, match=r"\(auth mode 'pipelines'\) expired 2m ago, but this repository"
-    ):
+    with pytest.raises(TokenLifetimeError, match=r"\(auth mode 'pipelines'\) expired 2m ago, but this repository"):
         grant(source)
 
 

@@ -68,9 +68,7 @@ def test_pipelines_with_a_plain_http_authority_fails_without_echoing_the_system_
 def test_pipelines_with_a_malformed_tenant_id_is_an_auth_error() -> None:
     environ = {**PIPELINES_ENV, "AZURESUBSCRIPTION_TENANT_ID": "not a tenant!"}
 
-    with pytest.raises(
-        AuthError, match=r"auth mode 'pipelines' could not get .*: Invalid tenant ID provided"
-    ):
+    with pytest.raises(AuthError, match=r"auth mode 'pipelines' could not get .*: Invalid tenant ID provided"):
         make_token_source(Settings(mode="pipelines"), environ)
 
 
@@ -129,8 +127,7 @@ def test_workload_identity_with_an_unreadable_token_file_names_the_file(tmp_path
 
     message = str(raised.value)
     assert message.startswith(
-        "auth mode 'workload-identity' could not get an Azure DevOps token: "
-        f"No such file or directory: {missing_file}."
+        f"auth mode 'workload-identity' could not get an Azure DevOps token: No such file or directory: {missing_file}."
     )
     assert "What to do: enable Entra Workload ID for the pod's service account" in message
 
@@ -139,9 +136,7 @@ def test_workload_identity_lists_both_sets_of_variables_when_neither_is_complete
     with pytest.raises(AuthError) as raised:
         make_token_source(Settings(mode="workload-identity"), {"AZURE_CLIENT_ID": CLIENT, "idToken": "t"})
 
-    assert "(unset: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID; and servicePrincipalId, tenantId)" in str(
-        raised.value
-    )
+    assert "(unset: AZURE_FEDERATED_TOKEN_FILE, AZURE_TENANT_ID; and servicePrincipalId, tenantId)" in str(raised.value)
 
 
 def test_managed_identity_passes_azure_client_id_for_a_user_assigned_identity() -> None:

@@ -102,9 +102,7 @@ def failure_of(error: Exception) -> CredentialError:
 
 
 def test_a_credential_failure_names_the_mode_what_it_uses_and_what_to_do() -> None:
-    error = failure_of(
-        CredentialUnavailableError("Missing value for the SYSTEM_OIDCREQUESTURI environment variable.")
-    )
+    error = failure_of(CredentialUnavailableError("Missing value for the SYSTEM_OIDCREQUESTURI environment variable."))
 
     assert str(error) == (
         "auth mode 'pipelines' could not get an Azure DevOps token: Missing value for the "
@@ -147,7 +145,5 @@ def test_a_credential_that_cannot_be_built_fails_when_the_source_is_made() -> No
     def bad_tenant() -> Any:
         raise ValueError("Invalid tenant ID provided.")
 
-    with pytest.raises(
-        CredentialError, match=r"auth mode 'azd' could not get .*: Invalid tenant ID provided\. It"
-    ):
+    with pytest.raises(CredentialError, match=r"auth mode 'azd' could not get .*: Invalid tenant ID provided\. It"):
         TokenSource("azd", bad_tenant, looked_for="x", remedy="y")

@@ -76,9 +76,7 @@ def test_a_pat_is_refused_without_echoing_it() -> None:
 def test_a_jwt_without_exp_is_refused() -> None:
     value = mint_jwt(appid="app")
 
-    with pytest.raises(
-        AuthError, match=r"has no numeric 'exp' claim; Personal Access Tokens \(PATs\)"
-    ) as raised:
+    with pytest.raises(AuthError, match=r"has no numeric 'exp' claim; Personal Access Tokens \(PATs\)") as raised:
         make_token_source(Settings(mode="token-env"), {"RENOVATE_TOKEN": value})
     assert value not in str(raised.value)
 

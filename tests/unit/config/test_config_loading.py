@@ -150,9 +150,7 @@ def test_repository_settings_combine_with_the_runner(write_config: WriteConfig) 
         "  labels: [api]\n"
         "  npm: {registryUrls: [b], rangeStrategy: pin}\n"
     )
-    config = load_config(
-        write_config(runner_yaml, {"api.yaml": repo_yaml, "web.yaml": "repository: Web/portal\n"})
-    )
+    config = load_config(write_config(runner_yaml, {"api.yaml": repo_yaml, "web.yaml": "repository: Web/portal\n"}))
     api, web = config.repos
 
     assert api.effective_renovate(config.runner) == {
@@ -176,9 +174,7 @@ def test_repository_settings_combine_with_the_runner(write_config: WriteConfig) 
 
 def test_effective_renovate_is_a_copy(write_config: WriteConfig) -> None:
     config = load_config(
-        write_config(
-            ORGANIZATION + "renovate: {global: {npm: {registryUrls: [a]}}}\n", {"a.yaml": "repository: P/a\n"}
-        )
+        write_config(ORGANIZATION + "renovate: {global: {npm: {registryUrls: [a]}}}\n", {"a.yaml": "repository: P/a\n"})
     )
     [repo] = config.repos
 
@@ -298,9 +294,7 @@ def test_a_config_dir_that_does_not_exist_is_reported(tmp_path: Path) -> None:
         load_config(tmp_path / "nowhere")
 
     [problem] = caught.value.problems
-    assert (
-        str(problem) == f"{tmp_path / 'nowhere'}: is not a directory; pass the directory holding runner.yaml"
-    )
+    assert str(problem) == f"{tmp_path / 'nowhere'}: is not a directory; pass the directory holding runner.yaml"
 
 
 def test_objects_are_frozen_and_hashable(write_config: WriteConfig) -> None:

@@ -29,10 +29,7 @@ def test_schema_is_valid_draft_2020_12(kind: Literal["runner", "repo"]) -> None:
 
 def test_schema_accepts_the_shipped_example() -> None:
     runner = yaml.safe_load((EXAMPLE / "runner.yaml").read_text(encoding="utf-8"))
-    repos = [
-        yaml.safe_load(path.read_text(encoding="utf-8"))
-        for path in sorted((EXAMPLE / "repos").glob("*.yaml"))
-    ]
+    repos = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted((EXAMPLE / "repos").glob("*.yaml"))]
 
     assert list(validator("runner").iter_errors(runner)) == []
     assert len(repos) == 2

@@ -28,9 +28,7 @@ def test_secret_like_keys(key: str) -> None:
     assert is_secret_key(key)
 
 
-@pytest.mark.parametrize(
-    "key", ["privateKeyPath", "githubTokenWarn", "tokenizer", "matchHost", "secrets", "username"]
-)
+@pytest.mark.parametrize("key", ["privateKeyPath", "githubTokenWarn", "tokenizer", "matchHost", "secrets", "username"])
 def test_keys_that_only_look_like_secrets(key: str) -> None:
     assert not is_secret_key(key)
 
@@ -67,9 +65,7 @@ def test_secret_references_name_each_template() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("key", "name"), [("npmToken", "NPM_TOKEN"), ("password", "PASSWORD"), ("api-key", "API_KEY")]
-)
+@pytest.mark.parametrize(("key", "name"), [("npmToken", "NPM_TOKEN"), ("password", "PASSWORD"), ("api-key", "API_KEY")])
 def test_secret_name_for(key: str, name: str) -> None:
     assert secret_name_for(key) == name
 

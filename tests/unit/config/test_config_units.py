@@ -75,8 +75,6 @@ def test_parse_memory_rejects_less_than_docker_allows() -> None:
         parse_memory("5m")
 
 
-@pytest.mark.parametrize(
-    ("size", "written"), [(2 * 1024**3, "2g"), (1536 * 1024**2, "1536m"), (1000, "1000")]
-)
+@pytest.mark.parametrize(("size", "written"), [(2 * 1024**3, "2g"), (1536 * 1024**2, "1536m"), (1000, "1000")])
 def test_format_memory(size: int, written: str) -> None:
     assert format_memory(size) == written

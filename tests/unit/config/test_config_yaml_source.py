@@ -75,9 +75,7 @@ def test_empty_and_comment_only_files_have_no_data(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_unreadable_text_is_reported_with_its_line(
-    tmp_path: Path, text: str | bytes, line: int, message: str
-) -> None:
+def test_unreadable_text_is_reported_with_its_line(tmp_path: Path, text: str | bytes, line: int, message: str) -> None:
     with pytest.raises(YamlSourceError) as caught:
         load_yaml(write(tmp_path, text))
 

@@ -209,9 +209,7 @@ def test_out_of_memory_is_a_crash_whatever_the_exit_code() -> None:
 
 
 def test_a_timeout_wins_over_the_exit_code_and_keeps_partial_results() -> None:
-    result = outcome(
-        summarise("full-run.ndjson"), exit_code=137, timed_out=True, report_file=DATA / "report-full.json"
-    )
+    result = outcome(summarise("full-run.ndjson"), exit_code=137, timed_out=True, report_file=DATA / "report-full.json")
 
     assert result.status is Status.TIMED_OUT
     assert result.reason is Reason.TIMEOUT
@@ -275,9 +273,7 @@ def test_a_malformed_report_file_is_noted_not_raised(tmp_path: Path, content: by
 
 def test_a_report_without_this_repository_is_noted(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
-    path.write_text(
-        json.dumps({"problems": [], "repositories": {"Other/one": {}, "Other/two": {}}}), encoding="utf-8"
-    )
+    path.write_text(json.dumps({"problems": [], "repositories": {"Other/one": {}, "Other/two": {}}}), encoding="utf-8")
 
     result = outcome(LogSummary(), report_file=path)
 
@@ -325,9 +321,7 @@ def test_report_problems_are_bounded_and_not_counted_twice(tmp_path: Path) -> No
     messages = [f"Warning {number}" for number in range(MAX_PROBLEMS + 10)]
     for message in messages:
         summary.feed(event(message, WARN))
-    records = [{"level": WARN, "msg": message} for message in messages] + [
-        {"level": 50, "msg": "Only in the report"}
-    ]
+    records = [{"level": WARN, "msg": message} for message in messages] + [{"level": 50, "msg": "Only in the report"}]
     path = tmp_path / "report.json"
     path.write_text(json.dumps({"repositories": {"local": {"problems": records}}}), encoding="utf-8")
 

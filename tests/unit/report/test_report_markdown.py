@@ -116,9 +116,7 @@ def test_the_header_states_the_run(report: RunReport) -> None:
     assert summary.startswith("# Renovate run 20251129T093000Z-4f2a\n")
     assert "started 2025-11-29T09:30:00+00:00 · finished 2025-11-29T09:42:10+00:00 · runner 0.1.0" in summary
     assert "shard 1/2" in summary
-    assert (
-        "**6 repositories**: 1 succeeded, 1 failed, 1 timed out, 1 crashed, 1 cancelled, 1 skipped" in summary
-    )
+    assert "**6 repositories**: 1 succeeded, 1 failed, 1 timed out, 1 crashed, 1 cancelled, 1 skipped" in summary
 
 
 def test_an_empty_run_renders_an_empty_table(report: RunReport) -> None:
@@ -162,9 +160,7 @@ def test_code_spans_survive_backticks_and_pipes(value: str, span: str, html: str
 
 
 def test_links_encode_percent_signs_and_escape_labels() -> None:
-    assert (
-        link("logs/a_b%2Fc.ndjson", "logs/a_b%2Fc.ndjson") == r"[logs/a\_b%2Fc.ndjson](logs/a_b%252Fc.ndjson)"
-    )
+    assert link("logs/a_b%2Fc.ndjson", "logs/a_b%2Fc.ndjson") == r"[logs/a\_b%2Fc.ndjson](logs/a_b%252Fc.ndjson)"
 
 
 @pytest.mark.parametrize(

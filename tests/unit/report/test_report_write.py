@@ -27,7 +27,7 @@ def test_all_three_files_are_written_into_a_new_directory(report: RunReport, tmp
     )
     assert read_report(paths.json) == report
     assert paths.markdown.read_text(encoding="utf-8").startswith("# Renovate run 20251129T093000Z-4f2a\n")
-    suite = ET.parse(paths.junit).getroot().find("testsuite")  # noqa: S314 - our own output
+    suite = ET.parse(paths.junit).getroot().find("testsuite")
     assert suite is not None
     assert suite.get("tests") == str(len(report.repositories))
     assert sorted(path.name for path in report_dir.iterdir()) == ["junit.xml", "report.json", "summary.md"]

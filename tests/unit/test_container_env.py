@@ -1,0 +1,159 @@
+"""The container each repository runs in, as data: environment, mounts, limits, labels (no engine needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runner.renovate.env import (
+    CA_BUNDLE_IN_CONTAINER,
+    LOCAL_REPO_IN_CONTAINER,
+    REPORT_DIR_IN_CONTAINER,
+    RunContext,
+    container_spec,
+)
+from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
+
+from .conftest import ConfigFactory
+
+RUNNER_YAML = """\
+organization: https://dev.azure.com/contoso
+renovate:
+  image: example/renovate:1
+  log_level: debug
+  global: {onboarding: false, labels: [deps]}
+passthrough_env: [HTTPS_PROXY, NO_PROXY]
+limits: {memory: 1g, pids: 256, cpus: 1.5}
+network: host
+cache: {volume: my-cache}
+secrets_env: {NPM_TOKEN: MY_NPM_TOKEN}
+"""
+HOST_ENV = {
+    "HTTPS_PROXY": "http://proxy:3128",
+    "PATH": "/usr/bin",
+    "HOME": "/root",
+    "AWS_SECRET_ACCESS_KEY": "do-not-pass",
+    "SYSTEM_ACCESSTOKEN": "do-not-pass-either",
+    "RENOVATE_TOKEN": "host-token-must-not-pass",
+    "MY_NPM_TOKEN": "npm-secret-value",
+}
+
+
+def context(tmp_path: Path, *, dry_run: bool = False, ca: bool = True) -> RunContext:
+    bundle = tmp_path / "ca.crt"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    return RunContext(
+        run_id="run-1",
+        run_lock=tmp_path / "run-1.lock",
+        image="example/renovate:1",
+        dry_run=dry_run,
+        ca_bundle=bundle if ca else None,
+        host_environ=HOST_ENV,
+    )
+
+
+def azure_spec(make_config: ConfigFactory, tmp_path: Path, **kwargs: bool) -> ContainerSpec:
+    config = make_config(RUNNER_YAML, {"web.yaml": "repository: Platform/web\nrenovate: {labels: [web]}\n"})
+    (repo,) = config.repos
+    return container_spec(
+        repo,
+        config.runner,
+        context(tmp_path, **kwargs),
+        index=7,
+        token="the-token",
+        report_mount=tmp_path / "r",
+    )
+
+
+def test_azure_repository_environment(make_config: ConfigFactory, tmp_path: Path) -> None:
+    spec = azure_spec(make_config, tmp_path)
+    env = dict(spec.environment)
+    assert env.pop("RENOVATE_TOKEN") == "the-token"
+    assert json.loads(env.pop("RENOVATE_CONFIG")) == {
+        "onboarding": False,
+        "labels": ["web"],  # the repository's list replaces the global one
+        "secrets": {"NPM_TOKEN": "npm-secret-value"},
+    }
+    assert env == {
+        "HTTPS_PROXY": "http://proxy:3128",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "debug",
+        "RENOVATE_PLATFORM": "azure",
+        "RENOVATE_ENDPOINT": "https://dev.azure.com/contoso/",
+        "RENOVATE_REPOSITORIES": "Platform/web",
+        "RENOVATE_REPORT_TYPE": "file",
+        "RENOVATE_REPORT_PATH": f"{REPORT_DIR_IN_CONTAINER}/report.json",
+        "RENOVATE_CACHE_DIR": "/tmp/renovate/cache",
+        "NODE_EXTRA_CA_CERTS": CA_BUNDLE_IN_CONTAINER,
+        "GIT_SSL_CAINFO": CA_BUNDLE_IN_CONTAINER,
+    }
+
+
+@pytest.mark.parametrize("name", ["PATH", "HOME", "AWS_SECRET_ACCESS_KEY", "SYSTEM_ACCESSTOKEN", "MY_NPM_TOKEN"])
+def test_host_variables_outside_the_allow_list_never_pass(
+    make_config: ConfigFactory, tmp_path: Path, name: str
+) -> None:
+    spec = azure_spec(make_config, tmp_path)
+    assert name not in spec.environment
+    assert all(HOST_ENV[name] not in value for key, value in spec.environment.items() if key != "RENOVATE_CONFIG")
+
+
+def test_host_renovate_token_never_replaces_the_runner_token(make_config: ConfigFactory, tmp_path: Path) -> None:
+    spec = azure_spec(make_config, tmp_path)
+    assert spec.environment["RENOVATE_TOKEN"] == "the-token"
+
+
+def test_mounts_limits_labels_and_network(make_config: ConfigFactory, tmp_path: Path) -> None:
+    spec = azure_spec(make_config, tmp_path)
+    assert spec.mounts == (
+        BindMount(source="my-cache", target="/tmp/renovate/cache", volume=True),
+        BindMount(source=str(tmp_path / "r"), target=REPORT_DIR_IN_CONTAINER),
+        BindMount(source=str(tmp_path / "ca.crt"), target=CA_BUNDLE_IN_CONTAINER, read_only=True),
+    )
+    assert all("docker.sock" not in mount.source for mount in spec.mounts)
+    assert spec.memory_bytes == 1024**3
+    assert spec.pids_limit == 256
+    assert spec.nano_cpus == 1_500_000_000
+    assert spec.network == "host"
+    assert spec.image == "example/renovate:1"
+    assert spec.name == "renovate-run-1-0007"
+    assert spec.labels == {
+        LABEL_RUN_ID: "run-1",
+        LABEL_REPOSITORY: "Platform/web",
+        LABEL_RUN_LOCK: str(tmp_path / "run-1.lock"),
+    }
+
+
+def test_dry_run_is_renovates_full_dry_run(make_config: ConfigFactory, tmp_path: Path) -> None:
+    assert azure_spec(make_config, tmp_path, dry_run=True).environment["RENOVATE_DRY_RUN"] == "full"
+    assert "RENOVATE_DRY_RUN" not in azure_spec(make_config, tmp_path).environment
+
+
+def test_without_a_ca_bundle_nothing_is_mounted_or_set(make_config: ConfigFactory, tmp_path: Path) -> None:
+    spec = azure_spec(make_config, tmp_path, ca=False)
+    assert "NODE_EXTRA_CA_CERTS" not in spec.environment
+    assert all(mount.target != CA_BUNDLE_IN_CONTAINER for mount in spec.mounts)
+
+
+def test_the_spec_never_shows_the_token(make_config: ConfigFactory, tmp_path: Path) -> None:
+    spec = azure_spec(make_config, tmp_path)
+    assert "the-token" not in repr(spec)
+
+
+def test_local_repository_runs_the_local_platform_read_only_without_a_token(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    config = make_config(
+        "renovate: {image: example/renovate:1}\n", {"app.yaml": "local: ../../app\n"}, local_dirs=("app",)
+    )
+    (repo,) = config.repos
+    spec = container_spec(repo, config.runner, context(tmp_path), index=0, token=None, report_mount=tmp_path / "r")
+    assert spec.environment["RENOVATE_PLATFORM"] == "local"
+    assert spec.environment["RENOVATE_DRY_RUN"] == "lookup"
+    assert "RENOVATE_TOKEN" not in spec.environment
+    assert "RENOVATE_ENDPOINT" not in spec.environment
+    assert BindMount(source=str(tmp_path / "app"), target=LOCAL_REPO_IN_CONTAINER, read_only=True) in spec.mounts
+    assert spec.working_dir == LOCAL_REPO_IN_CONTAINER
+    assert spec.network == "bridge"
