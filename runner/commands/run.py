@@ -1,4 +1,8 @@
-"""`renovate-runner run`: the sweep, from configuration to report and exit code."""
+"""`renovate-runner run`: the sweep, from configuration to report and exit code.
+
+Problems that stop everything are found in this order, before any container starts: configuration (exit 2),
+authentication (3), another sweep holding the locks (5), the container engine or image (4).
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,17 @@ import secrets
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+import docker
 import structlog
 
 from runner import pipelines
 from runner.auth import TokenSource, make_token_source
-from runner.config import RepoConfig, SweepConfig, load_config
+from runner.config import RepoConfig, RunnerConfig, SweepConfig, load_config
 from runner.console import ProgressObserver, observer_for, print_summary
 from runner.errors import ConfigError, EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
@@ -25,7 +31,7 @@ from runner.renovate.env import RunContext
 from runner.repo_run import SweepState
 from runner.report.write import write_report
 from runner.secrets import register_secret
-from runner.sweep import run_sweep
+from runner.sweep import SweepResult, run_sweep
 
 log = structlog.get_logger()
 
@@ -36,68 +42,69 @@ DEFAULT_CA_BUNDLES = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SweepPlan:
+    """What this invocation will do, from config and flags."""
+
+    repos: tuple[RepoConfig, ...]
+    runner: RunnerConfig
+    report_dir: Path
+    run_id: str
+    image: str
+    dry_run: bool
+
+
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
     config = load_config(args.config)
-    repos = select_repositories(config, args.repo)
-    runner = config.runner
-    if args.concurrency:
-        runner = runner.model_copy(update={"concurrency": args.concurrency})
-    report_dir = (args.report_dir or runner.report_dir).resolve()
-    run_id = safe_run_id(args.run_id or default_run_id(environ))
-    image = args.image or runner.renovate.image
-    report_dir.mkdir(parents=True, exist_ok=True)
-
+    plan = make_plan(args, config, environ)
+    on_token = _token_announcer(out, environ)
+    token_source = _token_source(config, plan.repos, environ, on_token)
+    plan.report_dir.mkdir(parents=True, exist_ok=True)
     with SweepLocks(
         state_dir=default_state_dir(dict(environ)),
-        run_id=run_id,
-        report_dir=report_dir,
-        cache_volume=runner.cache.volume,
+        run_id=plan.run_id,
+        report_dir=plan.report_dir,
+        cache_volume=plan.runner.cache.volume,
     ) as locks:
-        client = engine.connect()
-        engine.remove_leftovers(client, own_run_id=run_id)
-        engine.ensure_image(client, image)
-        engine.ensure_cache_volume(client, runner.cache.volume, image)
-        in_pipeline = pipelines.in_pipeline(environ)
-
-        def on_token(value: str) -> None:
-            register_secret(value)
-            if in_pipeline:  # Azure Pipelines masks it in every later line of the log
-                _emit(out, pipelines.setsecret(value))
-
-        token_source = _token_source(config, repos, environ, on_token)
-        _clear_previous_outputs(report_dir)
+        client = _prepare_engine(plan)
+        _clear_previous_outputs(plan.report_dir)
         state = SweepState(
             client=client,
-            runner=runner,
+            runner=plan.runner,
             context=RunContext(
-                run_id=run_id,
+                run_id=plan.run_id,
                 run_lock=locks.run_lock.path,
-                image=image,
-                dry_run=args.dry_run,
-                ca_bundle=find_ca_bundle(runner.ca_bundle, environ),
+                image=plan.image,
+                dry_run=plan.dry_run,
+                ca_bundle=find_ca_bundle(plan.runner.ca_bundle, environ),
                 host_environ=environ,
             ),
-            report_dir=report_dir,
+            report_dir=plan.report_dir,
             token_source=token_source,
             on_token=on_token,
         )
-        log.info(
-            "sweep_started",
-            run_id=run_id,
-            repositories=len(repos),
-            concurrency=runner.concurrency,
-            image=image,
-            report_dir=str(report_dir),
-        )
-        with ExitStack() as stack:
-            observer = observer_for(repos, out, environ)
-            if isinstance(observer, ProgressObserver):
-                stack.enter_context(observer)
-            result = run_sweep(repos, state, concurrency=runner.concurrency, observer=observer)
-        paths = write_report(result.report, report_dir)
+        result = _sweep(plan, state, out, environ)
+        paths = write_report(result.report, plan.report_dir)
         log.info("report_written", report=str(paths.json))
-        print_summary(result.report, report_dir, out, environ)
+        print_summary(result.report, plan.report_dir, out, environ)
+    return exit_code(result)
 
+
+def make_plan(args: argparse.Namespace, config: SweepConfig, environ: Mapping[str, str]) -> SweepPlan:
+    runner = config.runner
+    if args.concurrency:
+        runner = runner.model_copy(update={"concurrency": args.concurrency})
+    return SweepPlan(
+        repos=tuple(select_repositories(config, args.repo)),
+        runner=runner,
+        report_dir=(args.report_dir or runner.report_dir).resolve(),
+        run_id=safe_run_id(args.run_id or default_run_id(environ)),
+        image=args.image or runner.renovate.image,
+        dry_run=args.dry_run,
+    )
+
+
+def exit_code(result: SweepResult) -> int:
     if result.signal_number is not None:
         raise Interrupted(result.signal_number)
     if result.engine_gone:
@@ -137,11 +144,20 @@ def find_ca_bundle(configured: Path | None, environ: Mapping[str, str]) -> Path 
     return None
 
 
+def _token_announcer(out: TextIO, environ: Mapping[str, str]) -> Callable[[str], None]:
+    in_pipeline = pipelines.in_pipeline(environ)
+
+    def on_token(value: str) -> None:
+        register_secret(value)
+        if in_pipeline:  # Azure Pipelines masks it in every later line of the log
+            out.write(pipelines.setsecret(value) + "\n")
+            out.flush()
+
+    return on_token
+
+
 def _token_source(
-    config: SweepConfig,
-    repos: Sequence[RepoConfig],
-    environ: Mapping[str, str],
-    on_token: Callable[[str], None],
+    config: SweepConfig, repos: Sequence[RepoConfig], environ: Mapping[str, str], on_token: Callable[[str], None]
 ) -> TokenSource | None:
     """A token source, checked once before anything starts; none when only local repositories run."""
     if all(repo.is_local or not repo.enabled for repo in repos):
@@ -158,12 +174,31 @@ def _token_source(
     return source
 
 
+def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
+    client = engine.connect()
+    engine.remove_leftovers(client, own_run_id=plan.run_id)
+    engine.ensure_image(client, plan.image)
+    engine.ensure_cache_volume(client, plan.runner.cache.volume, plan.image)
+    return client
+
+
+def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str, str]) -> SweepResult:
+    log.info(
+        "sweep_started",
+        run_id=plan.run_id,
+        repositories=len(plan.repos),
+        concurrency=plan.runner.concurrency,
+        image=plan.image,
+        report_dir=str(plan.report_dir),
+    )
+    with ExitStack() as stack:
+        observer = observer_for(plan.repos, out, environ)
+        if isinstance(observer, ProgressObserver):
+            stack.enter_context(observer)
+        return run_sweep(plan.repos, state, concurrency=plan.runner.concurrency, observer=observer)
+
+
 def _clear_previous_outputs(report_dir: Path) -> None:
     """Logs and Renovate reports of an earlier sweep into the same directory would mix with this one's."""
     for name in ("logs", "renovate"):
         shutil.rmtree(report_dir / name, ignore_errors=True)
-
-
-def _emit(out: TextIO, line: str) -> None:
-    out.write(line + "\n")
-    out.flush()
