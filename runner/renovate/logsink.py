@@ -8,6 +8,7 @@ JSON record of our own, so the file stays valid NDJSON.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -60,12 +61,14 @@ class LogSink:
                     self._file.write(json.dumps({"runner": "output", "stream": stream, "msg": text}) + "\n")
                 return
             self._file.write(text + "\n")
+            known_problems = len(self.summary.problems) if event.is_problem else 0
             self.summary.feed(event)
-        if event.is_problem:
-            # Renovate's own problems, re-logged with the repository bound by the caller's context.
-            level = "error" if event.level >= ERROR else "warning"
+            new_problem = event.is_problem and len(self.summary.problems) > known_problems
+        if new_problem:
+            # Renovate's own problems, re-logged once each (the log file has every repeat), with the repository
+            # bound by the caller's context.
             log.log(
-                40 if level == "error" else 30,
+                logging.ERROR if event.level >= ERROR else logging.WARNING,
                 "renovate_problem",
                 renovate_level=event.level_name,
                 message=problem_from_event(event).message,
