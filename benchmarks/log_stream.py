@@ -17,9 +17,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from runner.logsetup import configure_logging
 from runner.renovate.container import LineSplitter
 from runner.renovate.logs import LogSummary
-from runner.logsetup import configure_logging
 from runner.renovate.logsink import LogSink
 from runner.secrets import register_secret
 
