@@ -63,7 +63,7 @@ class FileLock:
 def is_held(path: Path) -> bool:
     """Whether some live process holds the lock at `path` (a missing file means nobody does)."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDONLY)  # flock needs no write access, so another user's lock file works too
     except FileNotFoundError:
         return False
     try:

@@ -8,21 +8,37 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
 from runner.secrets import redact
 
+# structlog's `dict_tracebacks`, without the local variables of every frame: they may hold secrets the runner
+# never registered (e.g. `secrets_env` values on their way to Renovate), and they bloat each event.
+_JSON_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
 
 def _redact_values(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = redact(value)
-        elif isinstance(value, BaseException):
-            event_dict[key] = redact(str(value))
+        event_dict[key] = _redacted(value)
     return event_dict
+
+
+def _redacted(value: Any) -> Any:
+    # Nested too: a token can sit in a mapping or list passed as a value, and JSON tracebacks are lists of dicts.
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, BaseException):
+        return redact(str(value))
+    if isinstance(value, Mapping):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):  # a plain list: rebuilding a named tuple from one iterable would fail
+        return [_redacted(item) for item in value]
+    return value
 
 
 def configure_logging(*, stream: TextIO | None = None, json: bool | None = None, level: str = "info") -> None:
@@ -40,7 +56,7 @@ def configure_logging(*, stream: TextIO | None = None, json: bool | None = None,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks if use_json else structlog.processors.format_exc_info,
+            _JSON_TRACEBACKS if use_json else structlog.processors.format_exc_info,
             _redact_values,
             renderer,
         ],

@@ -26,7 +26,8 @@ def register_secret(value: str) -> None:
 def redact(text: str) -> str:
     """`text` with every registered secret replaced by `REDACTED`."""
     with _lock:
-        secrets = tuple(_secrets)
+        # Longest first: a secret that contains another is replaced whole, not around the shorter one.
+        secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)

@@ -9,6 +9,7 @@ import docker
 import docker.errors
 import structlog
 from docker.models.containers import Container
+from docker.utils import parse_repository_tag
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runner.errors import EngineError
@@ -35,15 +36,32 @@ def connect() -> docker.DockerClient:
     return client
 
 
+# A registry that cannot be resolved or refuses us will not change its mind in a few seconds.
+_PERMANENT_PULL_FAILURES = ("no such host", "not found", "unauthorized", "denied", "manifest unknown")
+
+
+class PullFailedError(Exception):
+    """An error the engine reported in the middle of a pull's progress stream (after answering 200)."""
+
+
 def _is_transient(error: BaseException) -> bool:
     if isinstance(error, ENGINE_CONNECTION_ERRORS):
         return True
+    if isinstance(error, PullFailedError):
+        return not any(text in str(error) for text in _PERMANENT_PULL_FAILURES)
     if isinstance(error, docker.errors.APIError):
         message = str(error.explanation or "")
-        # A registry that cannot be resolved or refuses us will not change its mind in a few seconds.
-        permanent = ("no such host", "not found", "unauthorized", "denied", "manifest unknown")
-        return error.is_server_error() and not any(text in message for text in permanent)
+        return error.is_server_error() and not any(text in message for text in _PERMANENT_PULL_FAILURES)
     return False
+
+
+def _pull(client: docker.DockerClient, image: str) -> str:
+    """Pull `image`, failing on errors inside the progress stream (the SDK's `images.pull` drops those)."""
+    repository, tag = parse_repository_tag(image)
+    for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+        if "error" in event:
+            raise PullFailedError(str(event["error"]))
+    return str(client.images.get(image).id)
 
 
 def ensure_image(client: docker.DockerClient, image: str, *, attempts: int = 4) -> str:
@@ -63,11 +81,11 @@ def ensure_image(client: docker.DockerClient, image: str, *, attempts: int = 4) 
     )
     def pull() -> str:
         log.info("image_pull", image=image)
-        return str(client.images.pull(image).id)
+        return _pull(client, image)
 
     try:
         image_id = pull()
-    except ENGINE_FAILURES as error:
+    except (*ENGINE_FAILURES, PullFailedError) as error:
         explanation = error.explanation if isinstance(error, docker.errors.APIError) else str(error)
         raise EngineError(
             f"image {image} is not present and could not be pulled ({explanation}); "

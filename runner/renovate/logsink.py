@@ -33,7 +33,9 @@ class LogSink:
 
     def __enter__(self) -> LogSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w", encoding="utf-8")
+        # Line-buffered: each line reaches the file as it arrives, for people following a long run and for
+        # whatever is left after the runner itself is killed.
+        self._file = self.path.open("w", encoding="utf-8", buffering=1)
         return self
 
     def __exit__(

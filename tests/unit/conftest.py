@@ -11,6 +11,18 @@ from runner.config import SweepConfig, load_config
 
 ConfigFactory = Callable[..., SweepConfig]
 
+# Unit tests run without a container engine: any Docker client they build by accident talks to this socket and
+# fails loudly. The CLI tests rely on it to reach the "engine unavailable" exit code.
+NO_ENGINE_DOCKER_HOST = "unix:///nonexistent/renovate-runner-unit-tests.sock"
+
+
+@pytest.fixture(autouse=True)
+def _no_container_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE_DOCKER_HOST)
+    # TLS settings meant for a real engine would turn the unix socket above into a different error.
+    for name in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+
 
 @pytest.fixture
 def make_config(tmp_path: Path) -> ConfigFactory:

@@ -1,0 +1,352 @@
+"""The command line as a user meets it: `main(argv)`, its exit codes, and the messages on stdout and stderr.
+
+No container engine is involved: the unit tests' DOCKER_HOST names a socket that does not exist, so a run that
+gets past configuration, authentication and locks ends at the engine step with exit code 4.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from runner import __version__
+from runner.cli import EX_SOFTWARE, main
+from runner.commands import validate as validate_command
+from runner.config import SweepConfig
+from runner.locking import STATE_DIR_ENV, FileLock, is_held
+from runner.secrets import register_secret
+
+from .auth.fakes import jwt_expiring
+from .conftest import NO_ENGINE_DOCKER_HOST, ConfigFactory
+
+PROJECT_ROOT = Path(__file__).parents[2]
+RUNNER_YAML = """\
+organization: https://dev.azure.com/contoso/
+auth:
+  mode: token-env
+cache:
+  volume: unit-test-cache
+"""
+AZURE_REPO = {"api.yaml": "repository: Platform/api\n"}
+LOCAL_REPO = {"sample.yaml": "local: ../../sample\n"}
+MESSAGE_PREFIX = "renovate-runner: "
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def messages(self) -> list[str]:
+        """What the CLI itself told the user on stderr (log events are there too, as JSON lines)."""
+        return [line.removeprefix(MESSAGE_PREFIX) for line in self.err.splitlines() if line.startswith(MESSAGE_PREFIX)]
+
+    @property
+    def message(self) -> str:
+        [message] = self.messages
+        return message
+
+
+def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> CliResult:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return CliResult(code, captured.out, captured.err)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Lock files go under the test's directory; the process environment carries no token and no pipeline."""
+    path = tmp_path / "state"
+    monkeypatch.setenv(STATE_DIR_ENV, str(path))
+    for name in ("RENOVATE_TOKEN", "TF_BUILD", "BUILD_BUILDID"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+@pytest.fixture
+def both_repos(make_config: ConfigFactory) -> SweepConfig:
+    return make_config(RUNNER_YAML, {**AZURE_REPO, **LOCAL_REPO}, local_dirs=("sample",))
+
+
+@pytest.fixture
+def local_only(make_config: ConfigFactory) -> SweepConfig:
+    return make_config(RUNNER_YAML, LOCAL_REPO, local_dirs=("sample",))
+
+
+def a_jwt() -> str:
+    """An Entra-shaped access token minted for this test run; it expires in an hour."""
+    return jwt_expiring(datetime.now(UTC) + timedelta(hours=1), appid="app-id", oid="object-id", tid="tenant-id")
+
+
+def a_pat() -> str:
+    # Shaped like an Azure DevOps Personal Access Token: 52 base32 characters, no dots.
+    return base64.b32encode(secrets.token_bytes(35)).decode().lower()[:52]
+
+
+def assert_no_traceback(result: CliResult) -> None:
+    assert "Traceback" not in result.err
+
+
+# --- version, schema, validate ---
+
+
+def test_version_prints_the_program_and_its_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"renovate-runner {__version__}\n"
+
+
+def test_schema_prints_a_valid_json_schema_for_both_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    result = invoke(capsys, "schema")
+
+    assert result.code == 0
+    schemas = json.loads(result.out)
+    assert set(schemas) == {"runner", "repo"}
+    for schema in schemas.values():
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    # Usable by an editor: the shipped configuration passes, a misspelled key does not.
+    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / "runner.yaml"), schemas["runner"])
+    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / "repos" / "platform-api.yaml"), schemas["repo"])
+    with pytest.raises(jsonschema.ValidationError, match="concurency"):
+        jsonschema.validate({"concurency": 4}, schemas["runner"])
+
+
+def test_schema_of_one_kind_is_that_schema_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    result = invoke(capsys, "schema", "--kind", "runner")
+
+    assert result.code == 0
+    schema = json.loads(result.out)
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    assert "runner.yaml" in schema["title"]
+    assert "concurrency" in schema["properties"]
+    assert "repository" not in schema["properties"]
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_validate_prints_a_summary_of_a_good_configuration(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    result = invoke(capsys, "validate", "--config", str(both_repos.config_dir))
+
+    assert result.code == 0
+    assert result.out == f"{both_repos.config_dir}: valid; 2 repositories (2 enabled, 1 local)\n"
+    assert result.messages == []
+
+
+def test_validate_names_file_line_and_key_of_a_mistake(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    runner_yaml = both_repos.config_dir / "runner.yaml"
+    runner_yaml.write_text(RUNNER_YAML + "concurency: 3\n")
+
+    result = invoke(capsys, "validate", "--config", str(both_repos.config_dir))
+
+    assert result.code == 2
+    assert result.out == ""
+    assert f"{runner_yaml}:6: concurency: unknown key 'concurency'; did you mean 'concurrency'?" in result.err
+    assert "nothing was started" in result.err
+    assert_no_traceback(result)
+
+
+def test_a_bad_option_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--concurrency", "0"])
+
+    assert exit_info.value.code == 2
+    assert "--concurrency: must be at least 1" in capsys.readouterr().err
+
+
+# --- run: what stops a sweep before it starts, in order ---
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_run_with_an_invalid_configuration_exits_2_and_starts_nothing(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    (both_repos.config_dir / "repos" / "api.yaml").write_text("repository: Platform/api\ntimeout: soon\n")
+
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir))
+
+    assert result.code == 2
+    assert f"{both_repos.config_dir / 'repos' / 'api.yaml'}:2: timeout:" in result.err
+    assert not both_repos.runner.report_dir.exists()
+    assert_no_traceback(result)
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_run_with_an_unknown_repo_exits_2_and_lists_the_configured_names(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir), "--repo", "Platform/nope")
+
+    assert result.code == 2
+    assert result.message == "--repo Platform/nope: not in the configuration; configured: Platform/api, local/sample"
+    assert not both_repos.runner.report_dir.exists()
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_run_without_the_token_variable_exits_3_and_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir))
+
+    assert result.code == 3
+    assert result.message.startswith("auth mode 'token-env' cannot run here")
+    assert "RENOVATE_TOKEN is unset" in result.message
+    assert "What to do: put a current Entra ID access token for Azure DevOps in RENOVATE_TOKEN" in result.message
+    assert not both_repos.runner.report_dir.exists()
+    assert_no_traceback(result)
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_run_refuses_a_personal_access_token_with_exit_3(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pat = a_pat()
+    monkeypatch.setenv("RENOVATE_TOKEN", pat)
+
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir))
+
+    assert result.code == 3
+    assert "auth mode 'token-env' could not get an Azure DevOps token" in result.message
+    assert "Personal Access Tokens (PATs) are not supported" in result.message
+    assert pat not in result.out + result.err
+    assert not both_repos.runner.report_dir.exists()
+    assert_no_traceback(result)
+
+
+def test_run_with_a_token_but_no_engine_exits_4_and_says_how_to_start_it(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, monkeypatch: pytest.MonkeyPatch, state_dir: Path
+) -> None:
+    token = a_jwt()
+    monkeypatch.setenv("RENOVATE_TOKEN", token)
+
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir))
+
+    assert result.code == 4
+    assert result.message.startswith("cannot reach the Docker engine")
+    assert "start it (scripts/setup.sh does) or point DOCKER_HOST at a running one" in result.message
+    assert token not in result.out + result.err
+    assert_no_traceback(result)
+    # Nothing ran, and the locks were given back.
+    report_dir = both_repos.runner.report_dir
+    assert not (report_dir / "report.json").exists()
+    assert not is_held(report_dir / ".renovate-runner.lock")
+    assert list((state_dir / "runs").iterdir()) == []
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_run_with_only_local_repositories_needs_no_token(
+    capsys: pytest.CaptureFixture[str], local_only: SweepConfig
+) -> None:
+    result = invoke(capsys, "run", "--config", str(local_only.config_dir))
+
+    assert result.code == 4  # past authentication (no token variable is set) and the locks, up to the engine
+    assert result.message.startswith("cannot reach the Docker engine")
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_selecting_only_local_repositories_needs_no_token(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir), "--repo", "local/sample")
+
+    assert result.code == 4
+
+
+@pytest.mark.usefixtures("state_dir")
+def test_run_exits_5_and_names_the_lock_when_another_sweep_holds_the_report_dir(
+    capsys: pytest.CaptureFixture[str], local_only: SweepConfig
+) -> None:
+    report_dir = local_only.runner.report_dir
+    lock = FileLock(report_dir / ".renovate-runner.lock", "the report directory")
+    lock.acquire()
+    try:
+        result = invoke(capsys, "run", "--config", str(local_only.config_dir))
+    finally:
+        lock.release()
+
+    assert result.code == 5
+    assert result.message.startswith(f"another sweep is using the report directory {report_dir}")
+    assert f"(lock {report_dir / '.renovate-runner.lock'})" in result.message
+    assert "Docker" not in result.err  # the locks come before the engine
+    assert_no_traceback(result)
+
+
+def test_run_with_a_token_and_held_lock_exits_5_without_showing_the_token(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, monkeypatch: pytest.MonkeyPatch, state_dir: Path
+) -> None:
+    token = a_jwt()
+    monkeypatch.setenv("RENOVATE_TOKEN", token)
+    lock = FileLock(state_dir / "volumes" / "unit-test-cache.lock", "the cache volume")
+    lock.acquire()
+    try:
+        result = invoke(capsys, "run", "--config", str(both_repos.config_dir))
+    finally:
+        lock.release()
+
+    assert result.code == 5
+    assert "another sweep is using the cache volume unit-test-cache" in result.message
+    assert token not in result.out + result.err
+
+
+# --- run in Azure Pipelines ---
+
+
+def test_in_a_pipeline_the_token_is_masked_first_and_appears_nowhere_else(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, monkeypatch: pytest.MonkeyPatch, state_dir: Path
+) -> None:
+    token = a_jwt()
+    monkeypatch.setenv("RENOVATE_TOKEN", token)
+    monkeypatch.setenv("TF_BUILD", "True")
+
+    result = invoke(capsys, "run", "--config", str(both_repos.config_dir))
+
+    assert result.code == 4
+    assert result.out.splitlines()[0] == f"##vso[task.setsecret]{token}"
+    assert result.out.count(token) == 1
+    assert token not in result.err
+
+
+# --- errors that are bugs ---
+
+
+def test_an_internal_error_keeps_the_traceback_but_not_a_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = a_jwt()
+    register_secret(token)
+
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError(f"unexpected answer carrying {token}")
+
+    monkeypatch.setattr(validate_command, "run", broken)
+
+    result = invoke(capsys, "validate")
+
+    assert result.code == EX_SOFTWARE
+    assert "Traceback" in result.err
+    assert "RuntimeError: unexpected answer carrying **redacted**" in result.err
+    assert result.messages[-1] == "internal error; please report it with the traceback above"
+    assert token not in result.err
+
+
+def test_the_unit_tests_engine_socket_does_not_exist() -> None:
+    # The exit-4 cases above prove the engine step only while this holds.
+    assert not Path(NO_ENGINE_DOCKER_HOST.removeprefix("unix://")).exists()
