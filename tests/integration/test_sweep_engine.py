@@ -1,0 +1,125 @@
+"""What a sweep does with the engine before and between repositories: leftovers of earlier runs, and the cache
+volume. Whole sweeps through the CLI with the scripted Renovate (tests/integration/scripted)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import uuid
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+from docker.models.containers import Container
+
+from runner.locking import FileLock
+from runner.renovate.engine import RENOVATE_UID
+from runner.renovate.spec import LABEL_PREFIX, LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK
+from tests.integration.scripted import FINISHES
+from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
+    cache_volume_fixture,
+    run_id_fixture,
+    scripted_image_fixture,
+    workspace_fixture,
+)
+from tests.integration.scripted.workspace import Workspace, containers_of
+
+pytestmark = pytest.mark.docker
+
+
+def start_run_container(client: docker.DockerClient, image: str, *, run_id: str, lock: Path) -> Container:
+    """A sleeping container labelled as a sweep labels its own."""
+    return client.containers.run(
+        image,
+        entrypoint=["sleep", "300"],
+        name=f"renovate-{run_id}-0000",
+        labels={LABEL_RUN_ID: run_id, LABEL_RUN_LOCK: str(lock), LABEL_REPOSITORY: "Project/Repo"},
+        network_mode="none",
+        detach=True,
+    )
+
+
+def removed(client: docker.DockerClient, container: Container) -> bool:
+    try:
+        client.containers.get(str(container.id))
+    except docker.errors.NotFound:
+        return True
+    return False
+
+
+def test_start_up_removes_containers_of_dead_runs_and_spares_live_ones(
+    workspace: Workspace,
+    run_id: str,
+    scripted_image: str,
+    docker_client: docker.DockerClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repository = workspace.local_repo("finishes", FINISHES)
+    suffix = uuid.uuid4().hex[:8]
+    dead_lock = tmp_path / "locks" / "dead.lock"  # what a run that was killed leaves behind: a lock file nobody holds
+    dead_lock.parent.mkdir()
+    dead_lock.touch()
+    live_lock = FileLock(tmp_path / "locks" / "live.lock", "a sweep that is still running")
+    live_lock.acquire()
+    dead = start_run_container(docker_client, scripted_image, run_id=f"old-{suffix}", lock=dead_lock)
+    live = start_run_container(docker_client, scripted_image, run_id=f"live-{suffix}", lock=live_lock.path)
+    try:
+        output = workspace.sweep(run_id)
+
+        assert output.exit_code == 0
+        assert output.status(repository) == ("succeeded", None)
+        assert removed(docker_client, dead)
+        live.reload()
+        assert live.status == "running"
+        events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+        cleaned = {event["run_id"] for event in events if event["event"] == "leftovers_removed"}
+        assert f"old-{suffix}" in cleaned
+        assert f"live-{suffix}" not in cleaned
+        assert not containers_of(docker_client, run_id)
+    finally:
+        live_lock.release()
+        for container in (dead, live):
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
+
+
+def test_a_fresh_cache_volume_is_writable_by_renovate_and_kept_between_sweeps(
+    workspace: Workspace, run_id: str, cache_volume: str, docker_client: docker.DockerClient
+) -> None:
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.volumes.get(cache_volume)
+    probe = secrets.token_hex(8)
+    # RENOVATE_CACHE_DIR is where the runner mounts the volume; `set -e` fails the run if a write or read fails.
+    writer = workspace.local_repo(
+        "writer",
+        f"""
+repository_started
+printf '%s' {probe} >"$RENOVATE_CACHE_DIR/probe.txt"
+log 30 "cache owner" "\\"uid\\":$(stat -c %u "$RENOVATE_CACHE_DIR")"
+repository_finished done
+""",
+    )
+    reader = workspace.local_repo(
+        "reader",
+        """
+repository_started
+log 30 "cache read" "\\"content\\":\\"$(cat "$RENOVATE_CACHE_DIR/probe.txt")\\""
+repository_finished done
+""",
+    )
+
+    first = workspace.sweep(f"{run_id}-1", "--repo", writer)
+
+    assert first.exit_code == 0
+    assert first.status(writer) == ("succeeded", None)
+    assert [record["uid"] for record in first.logged(writer, "cache owner")] == [RENOVATE_UID]
+    assert docker_client.volumes.get(cache_volume).attrs["Labels"] == {f"{LABEL_PREFIX}.cache": "true"}
+
+    second = workspace.sweep(f"{run_id}-2", "--repo", reader)
+
+    assert second.exit_code == 0
+    assert second.status(reader) == ("succeeded", None)
+    assert [record["content"] for record in second.logged(reader, "cache read")] == [probe]

@@ -1,0 +1,182 @@
+"""Whole sweeps through the CLI against the real engine, with the scripted Renovate (tests/integration/scripted):
+every way a repository can end, side by side, and the concurrency limit."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+
+import docker
+import pytest
+
+from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
+    cache_volume_fixture,
+    run_id_fixture,
+    scripted_image_fixture,
+    workspace_fixture,
+)
+from tests.integration.scripted.workspace import Workspace, containers_of
+
+pytestmark = pytest.mark.docker
+
+RENOVATE_REPORT = {
+    "problems": [],
+    "repositories": {
+        "local": {
+            "problems": [],
+            "branches": [],
+            "packageFiles": {
+                "npm": [
+                    {
+                        "packageFile": "package.json",
+                        "deps": [
+                            {
+                                "depName": "left-pad",
+                                "currentValue": "^1.1.0",
+                                "currentVersion": "1.1.3",
+                                "updates": [{"updateType": "minor", "newVersion": "1.3.0", "newValue": "^1.3.0"}],
+                            }
+                        ],
+                    }
+                ]
+            },
+        }
+    },
+}
+
+SUCCEEDS = f"""
+repository_started
+write_report {shlex.quote(json.dumps(RENOVATE_REPORT))}
+repository_finished done
+"""
+FAILS = """
+repository_started
+log 50 "lookup failed" '"err":{"message":"registry answered 500 for left-pad"}'
+exit 1
+"""
+EXCEEDS_MEMORY = """
+repository_started
+exhaust_memory
+"""
+HANGS_IGNORING_SIGTERM = """
+repository_started
+ignore_sigterm
+sleep 60
+"""
+IS_KILLED = """
+repository_started
+echo "FATAL ERROR: scripted crash, stack follows" >&2
+die_by_signal KILL
+"""
+
+
+def test_mixed_sweep_reports_each_ending_and_isolates_failures(
+    workspace: Workspace, run_id: str, docker_client: docker.DockerClient
+) -> None:
+    workspace.runner["limits"] = {"memory": "64m"}
+    ok = workspace.local_repo("succeeds", SUCCEEDS)
+    failing = workspace.local_repo("fails", FAILS)
+    oom = workspace.local_repo("oom", EXCEEDS_MEMORY)
+    hanging = workspace.local_repo("hangs", HANGS_IGNORING_SIGTERM, timeout="3s")
+    killed = workspace.local_repo("killed", IS_KILLED)
+    disabled = workspace.local_repo("disabled", "exit 99", enabled=False)
+
+    output = workspace.sweep(run_id)
+
+    assert output.exit_code == 1
+    assert output.report["run_id"] == run_id
+    assert output.report["interrupted"] is False
+    assert {name: output.status(name) for name in output.outcomes} == {
+        ok: ("succeeded", None),
+        failing: ("failed", "renovate"),
+        oom: ("crashed", "out_of_memory"),
+        hanging: ("timed_out", "timeout"),
+        killed: ("crashed", "no_result"),
+        disabled: ("skipped", "disabled"),
+    }
+
+    succeeded = output.outcomes[ok]
+    assert succeeded["renovate_version"] == "44.121.2"
+    assert succeeded["renovate_result"] == "done"
+    assert succeeded["exit_code"] == 0
+    assert [(u["dependency"], u["current_version"], u["new_version"]) for u in succeeded["updates"]] == [
+        ("left-pad", "1.1.3", "1.3.0")
+    ]
+
+    failed = output.outcomes[failing]
+    assert failed["exit_code"] == 1
+    assert failed["problems"] == [{"level": "error", "message": "lookup failed: registry answered 500 for left-pad"}]
+    assert "registry answered 500 for left-pad" in failed["detail"]
+
+    assert output.outcomes[oom]["exit_code"] == 137
+    assert "memory limit" in output.outcomes[oom]["detail"]
+    # It ignored the polite stop, so only the kill after the grace period ended it.
+    assert output.outcomes[hanging]["exit_code"] == 137
+    assert "raise `timeout`" in output.outcomes[hanging]["detail"]
+    assert "SIGKILL" in output.outcomes[killed]["detail"]
+    assert output.outcomes[disabled]["log"] is None  # never started
+
+    for name in (ok, failing, oom, hanging, killed):
+        started = output.logged(name, "Repository started")
+        assert [record["renovateVersion"] for record in started] == ["44.121.2"], name
+    assert [record["err"]["message"] for record in output.logged(failing, "lookup failed")] == [
+        "registry answered 500 for left-pad"
+    ]
+    assert {"runner": "output", "stream": "stderr", "msg": "FATAL ERROR: scripted crash, stack follows"} in (
+        output.log_records(killed)
+    )
+
+    assert {name: output.junit_verdict(name) for name in output.outcomes} == {
+        ok: "passed",
+        failing: "failure:failed",
+        oom: "failure:crashed",
+        hanging: "failure:timed_out",
+        killed: "failure:crashed",
+        disabled: "skipped",
+    }
+    expected_labels = {
+        ok: "succeeded",
+        failing: "failed",
+        oom: "crashed",
+        hanging: "timed out",
+        killed: "crashed",
+        disabled: "skipped",
+    }
+    for name, label in expected_labels.items():
+        assert label in output.summary_row(name)
+    assert not containers_of(docker_client, run_id)
+
+
+def stamped(seconds: float) -> str:
+    return f"""
+repository_started
+stamp start
+sleep {seconds}
+stamp end
+repository_finished done
+"""
+
+
+def most_overlapping(intervals: Sequence[tuple[float, float]]) -> int:
+    """The largest number of intervals that share a moment."""
+    return max(sum(start <= moment < end for start, end in intervals) for moment, _ in intervals)
+
+
+def test_concurrency_flag_bounds_the_repositories_running_at_once(
+    workspace: Workspace, run_id: str, docker_client: docker.DockerClient
+) -> None:
+    workspace.runner["concurrency"] = 4  # the flag below overrides it
+    names = [workspace.local_repo(f"repo-{index}", stamped(1.5)) for index in range(4)]
+
+    output = workspace.sweep(run_id, "--concurrency", "2")
+
+    assert output.exit_code == 0
+    assert all(output.status(name) == ("succeeded", None) for name in names)
+    intervals = []
+    for name in names:
+        stamps = {record["stamp"]: record["at"] for record in output.logged(name, "scripted stamp")}
+        intervals.append((stamps["start"], stamps["end"]))
+    # The runs' own clocks (one kernel, so comparable) show two at a time: bounded, and actually concurrent.
+    assert most_overlapping(intervals) == 2
+    assert not containers_of(docker_client, run_id)
