@@ -28,7 +28,7 @@ from runner.config.names import (
 from runner.config.paths import ExistingDirectory, ExistingFile, OutputDirectory
 from runner.config.secret_rules import reject_literal_secrets, secret_references
 from runner.config.sizes import MemorySize
-from runner.config.urls import OrganizationUrl
+from runner.config.urls import OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 DEFAULT_PASSTHROUGH_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
@@ -125,6 +125,18 @@ class CacheConfig(ConfigModel):
     volume: DockerName = Field(default="renovate-cache", description="Docker volume mounted as Renovate's cache.")
 
 
+DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"
+
+
+class Endpoints(ConfigModel):
+    """Service URLs besides the organization's; change them only for a proxy or a local test double."""
+
+    vssps: ServiceUrl = Field(
+        default=DEFAULT_VSSPS_URL,
+        description="The profile service, which names the identity behind a token (used by the preflight checks).",
+    )
+
+
 class RunnerConfig(ConfigModel):
     """runner.yaml: settings for the whole sweep."""
 
@@ -132,6 +144,7 @@ class RunnerConfig(ConfigModel):
         default=None, description="Azure DevOps organization URL; required unless every repository is local."
     )
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    endpoints: Endpoints = Field(default_factory=Endpoints)
     renovate: RenovateSettings = Field(default_factory=RenovateSettings)
     concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once.")
     timeout: Duration = Field(default="30m", validate_default=True, description="Time limit for each repository.")

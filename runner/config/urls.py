@@ -39,6 +39,28 @@ def normalise_organization(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}/"
 
 
+def normalise_service_url(url: str) -> str:
+    """Another service's base URL (e.g. the profile service): https (http on loopback), normalised to end in `/`."""
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname
+    except ValueError:
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https"):
+        raise ValueError("must be an https:// URL")
+    if parts.scheme == "http" and hostname not in _LOOPBACK_HOSTS:
+        raise ValueError("must use https:// (tokens are sent to it)")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("must be a plain base URL, without credentials, query or fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/"
+
+
+ServiceUrl = Annotated[
+    str,
+    AfterValidator(normalise_service_url),
+    WithJsonSchema({"type": "string", "pattern": "^https?://", "description": "Base URL of a service"}),
+]
+
 OrganizationUrl = Annotated[
     str,
     AfterValidator(normalise_organization),

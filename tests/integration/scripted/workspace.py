@@ -141,4 +141,3 @@ class SweepOutput:
 def containers_of(client: docker.DockerClient, run_id: str) -> list[Container]:
     """Every container, running or not, labelled with the run id."""
     return list(client.containers.list(all=True, filters={"label": f"{LABEL_RUN_ID}={run_id}"}))
-

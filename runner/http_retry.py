@@ -1,0 +1,65 @@
+"""Retries for REST calls to Azure services: 429 and 5xx answers and dropped connections, honouring Retry-After."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import requests
+import tenacity.nap
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_S = 120.0  # a server asking for longer is treated as down rather than waited for
+
+
+class RetryableResponseError(Exception):
+    """A 429/5xx answer, kept so the retry policy can read its Retry-After header."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(f"HTTP {response.status_code} from {response.url.split('?')[0]}")
+        self.response = response
+
+
+def retry_after_seconds(
+    response: requests.Response, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """The server's Retry-After, in seconds (it may be a number of seconds or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, RetryableResponseError | requests.ConnectionError | requests.Timeout)
+
+
+def _wait(state: RetryCallState) -> float:
+    backoff = wait_exponential(multiplier=1, min=1, max=30)(state)
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if isinstance(error, RetryableResponseError):
+        asked = retry_after_seconds(error.response)
+        if asked is not None:
+            return min(asked, MAX_RETRY_AFTER_S)
+    return backoff
+
+
+def retrying(attempts: int = 5, sleep: Callable[[float], None] | None = None) -> Retrying:
+    """A tenacity policy for one REST call; raise `RetryableResponseError` for answers worth another try."""
+    return Retrying(
+        retry=retry_if_exception(_is_retryable),
+        stop=stop_after_attempt(attempts),
+        wait=_wait,
+        reraise=True,
+        sleep=sleep or tenacity.nap.sleep,
+    )

@@ -1,0 +1,71 @@
+"""The token freshness rule in a whole sweep: an Azure DevOps repository whose token would expire before its
+timeout ends never gets a container, while the rest of the sweep runs (scripted Renovate: tests/integration/scripted).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import docker
+import pytest
+
+from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID
+from tests.integration.scripted import FINISHES
+from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
+    cache_volume_fixture,
+    run_id_fixture,
+    scripted_image_fixture,
+    workspace_fixture,
+)
+from tests.integration.scripted.workspace import Workspace, containers_of
+from tests.unit.auth.fakes import jwt_expiring
+
+pytestmark = pytest.mark.docker
+
+
+def repositories_created(client: docker.DockerClient, run_id: str, since: int) -> list[str]:
+    """The repository label of every container the engine created for the run since `since` (epoch seconds)."""
+    events = client.events(
+        since=since,
+        until=int(time.time()) + 1,  # the stream ends then
+        decode=True,
+        filters={"type": "container", "event": "create", "label": f"{LABEL_RUN_ID}={run_id}"},
+    )
+    return [event["Actor"]["Attributes"][LABEL_REPOSITORY] for event in events]
+
+
+def test_a_token_expiring_before_the_timeout_fails_its_repository_without_a_container(
+    workspace: Workspace,
+    run_id: str,
+    docker_client: docker.DockerClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    workspace.runner |= {
+        "organization": "https://dev.azure.com/contoso/",
+        "auth": {"mode": "token-env", "margin": "5m", "floor": "5m"},
+    }
+    token = jwt_expiring(datetime.now(UTC) + timedelta(minutes=4), oid="0000-oid", tid="0000-tid")
+    monkeypatch.setenv("RENOVATE_TOKEN", token)
+    azure = workspace.azure_repo("Platform/api", timeout="30m")
+    local = workspace.local_repo("finishes", FINISHES)
+    since = int(time.time()) - 1
+
+    output = workspace.sweep(run_id)
+
+    assert output.exit_code == 1
+    assert output.status(azure) == ("failed", "token_lifetime")
+    assert output.status(local) == ("succeeded", None)
+    failed = output.outcomes[azure]
+    assert "valid for only 3m" in failed["detail"]
+    assert "timeout 30m + margin 5m" in failed["detail"]
+    assert "cannot refresh" in failed["detail"]
+    assert failed["log"] is None
+    assert output.junit_verdict(azure) == "failure:failed"
+    assert repositories_created(docker_client, run_id, since) == [local]
+    assert not containers_of(docker_client, run_id)
+
+    printed = capsys.readouterr()
+    written = [path.read_text() for path in output.report_dir.rglob("*") if path.is_file()]
+    assert all(token not in text for text in (printed.out, printed.err, *written))
