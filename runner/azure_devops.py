@@ -134,20 +134,30 @@ class AzureDevOpsClient:
         missing_ok: bool = False,
     ) -> Any:
         params = {"api-version": api_version} if api_version else {}
-        for attempt in retrying(sleep=self._sleep):
-            with attempt:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/json"},
-                    timeout=self._timeout_s,
-                    allow_redirects=False,  # a redirect to a sign-in page means the token was not accepted
-                )
-                if response.status_code in RETRY_STATUSES:
-                    raise RetryableResponseError(response)
+        where = url.split("?", maxsplit=1)[0]
+        try:
+            response = retrying(sleep=self._sleep)(self._send, method, url, params, body)
+        except RetryableResponseError as error:
+            raise AzureDevOpsError(f"{error}: still failing after retries; try again later") from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise AzureDevOpsError(f"cannot reach {where}: {type(error).__name__}; check the URL and network") from None
         return _decode(response, url, missing_ok=missing_ok)
+
+    def _send(
+        self, method: str, url: str, params: Mapping[str, str], body: Mapping[str, Any] | None
+    ) -> requests.Response:
+        response = self._session.request(
+            method,
+            url,
+            params=params,
+            json=body,
+            headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/json"},
+            timeout=self._timeout_s,
+            allow_redirects=False,  # a redirect to a sign-in page means the token was not accepted
+        )
+        if response.status_code in RETRY_STATUSES:
+            raise RetryableResponseError(response)
+        return response
 
 
 def _decode(response: requests.Response, url: str, *, missing_ok: bool) -> Any:

@@ -56,6 +56,12 @@ class LockedError(RunnerError):
     exit_code = ExitCode.LOCKED
 
 
+class ReportError(RunnerError):
+    """Run reports cannot be used as given (e.g. shard reports of different runs); nothing was written."""
+
+    exit_code = ExitCode.CONFIG  # bad input, like an invalid configuration
+
+
 class Interrupted(RunnerError):
     """The sweep was stopped by a signal; running containers were removed and the report written."""
 

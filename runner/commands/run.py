@@ -24,8 +24,9 @@ from runner import pipelines
 from runner.auth import TokenSource, make_token_source
 from runner.config import RepoConfig, RunnerConfig, SweepConfig, load_config
 from runner.console import ProgressObserver, observer_for, print_summary
-from runner.errors import ConfigError, EngineError, ExitCode, Interrupted
+from runner.errors import EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
+from runner.plan import Shard, choose_shard, select_run
 from runner.renovate import engine
 from runner.renovate.env import RunContext
 from runner.repo_run import SweepState
@@ -52,6 +53,11 @@ class SweepPlan:
     run_id: str
     image: str
     dry_run: bool
+    shard: Shard | None  # None when the run is not split over parallel jobs
+
+    @property
+    def shard_label(self) -> str | None:
+        return self.shard.label if self.shard is not None else None
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
@@ -94,13 +100,15 @@ def make_plan(args: argparse.Namespace, config: SweepConfig, environ: Mapping[st
     runner = config.runner
     if args.concurrency:
         runner = runner.model_copy(update={"concurrency": args.concurrency})
+    selection = select_run(config.repos, names=args.repo, shard=choose_shard(args.shard, environ))
     return SweepPlan(
-        repos=tuple(select_repositories(config, args.repo)),
+        repos=selection.repos,
         runner=runner,
         report_dir=(args.report_dir or runner.report_dir).resolve(),
         run_id=safe_run_id(args.run_id or default_run_id(environ)),
         image=args.image or runner.renovate.image,
         dry_run=args.dry_run,
+        shard=selection.shard,
     )
 
 
@@ -110,18 +118,6 @@ def exit_code(result: SweepResult) -> int:
     if result.engine_gone:
         raise EngineError("the container engine went away during the sweep; the report lists what ran")
     return int(ExitCode.OK if result.report.ok else ExitCode.REPOSITORIES_FAILED)
-
-
-def select_repositories(config: SweepConfig, names: Sequence[str]) -> list[RepoConfig]:
-    if not names:
-        return list(config.repos)
-    by_name = {repo.name: repo for repo in config.repos}
-    unknown = [name for name in names if name not in by_name]
-    if unknown:
-        known = ", ".join(sorted(by_name))
-        raise ConfigError(f"--repo {', '.join(unknown)}: not in the configuration; configured: {known}")
-    wanted = set(names)
-    return [repo for repo in config.repos if repo.name in wanted]
 
 
 def default_run_id(environ: Mapping[str, str]) -> str:
@@ -187,6 +183,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         "sweep_started",
         run_id=plan.run_id,
         repositories=len(plan.repos),
+        shard=plan.shard_label,
         concurrency=plan.runner.concurrency,
         image=plan.image,
         report_dir=str(plan.report_dir),
@@ -195,7 +192,13 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         observer = observer_for(plan.repos, out, environ)
         if isinstance(observer, ProgressObserver):
             stack.enter_context(observer)
-        return run_sweep(plan.repos, state, concurrency=plan.runner.concurrency, observer=observer)
+        return run_sweep(
+            plan.repos,
+            state,
+            concurrency=plan.runner.concurrency,
+            observer=observer,
+            shard=plan.shard_label,
+        )
 
 
 def _clear_previous_outputs(report_dir: Path) -> None:
