@@ -9,14 +9,31 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
 
 from runner.renovate.container import RenovateContainer, Stream
-from runner.renovate.spec import LABEL_RUN_ID, ContainerSpec
+from runner.locking import FileLock
+from runner.renovate.spec import LABEL_RUN_ID, LABEL_RUN_LOCK, ContainerSpec
 
 pytestmark = pytest.mark.docker
+
+# The lock these containers' "run" holds: a sweep running meanwhile on the same engine must not take them for
+# leftovers of a dead run (see engine.remove_leftovers).
+_live_run_lock: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hold_a_run_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    lock = FileLock(tmp_path_factory.mktemp("locks") / "container-tests.lock", "the container tests")
+    lock.acquire()
+    _live_run_lock.append(lock.path)
+    yield
+    _live_run_lock.clear()
+    lock.release()
 
 
 def shell_spec(image: str, script: str, **overrides: object) -> ContainerSpec:
@@ -28,7 +45,7 @@ def shell_spec(image: str, script: str, **overrides: object) -> ContainerSpec:
         "command": (script,),
         "environment": {},
         "network": "none",
-        "labels": {LABEL_RUN_ID: run_id},
+        "labels": {LABEL_RUN_ID: run_id, LABEL_RUN_LOCK: str(_live_run_lock[0])},
         "memory_bytes": 256 * 1024 * 1024,
         "pids_limit": 64,
     }
