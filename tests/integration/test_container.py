@@ -15,8 +15,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from runner.renovate.container import RenovateContainer, Stream
 from runner.locking import FileLock
+from runner.renovate.container import RenovateContainer, Stream
 from runner.renovate.spec import LABEL_RUN_ID, LABEL_RUN_LOCK, ContainerSpec
 
 pytestmark = pytest.mark.docker
