@@ -49,4 +49,4 @@ def renovate_image(docker_client: docker.DockerClient) -> str:
     return image
 
 
-pytest_plugins = ["tests.doubles.fixtures"]
+pytest_plugins = ["tests.doubles.fixtures", "tests.integration.scripted.fixtures"]

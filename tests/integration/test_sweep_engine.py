@@ -18,12 +18,6 @@ from runner.locking import FileLock
 from runner.renovate.engine import RENOVATE_UID
 from runner.renovate.spec import LABEL_PREFIX, LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK
 from tests.integration.scripted import FINISHES
-from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
-    cache_volume_fixture,
-    run_id_fixture,
-    scripted_image_fixture,
-    workspace_fixture,
-)
 from tests.integration.scripted.workspace import Workspace, containers_of
 
 pytestmark = pytest.mark.docker

@@ -14,12 +14,6 @@ import pytest
 
 from runner.renovate.spec import LABEL_REPOSITORY
 from runner.repo_run import log_path
-from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
-    cache_volume_fixture,
-    run_id_fixture,
-    scripted_image_fixture,
-    workspace_fixture,
-)
 from tests.integration.scripted.workspace import Workspace, containers_of
 
 pytestmark = pytest.mark.docker

@@ -10,12 +10,6 @@ from collections.abc import Sequence
 import docker
 import pytest
 
-from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
-    cache_volume_fixture,
-    run_id_fixture,
-    scripted_image_fixture,
-    workspace_fixture,
-)
 from tests.integration.scripted.workspace import Workspace, containers_of
 
 pytestmark = pytest.mark.docker

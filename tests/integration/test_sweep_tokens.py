@@ -12,12 +12,6 @@ import pytest
 
 from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID
 from tests.integration.scripted import FINISHES
-from tests.integration.scripted.fixtures import (  # noqa: F401 - fixtures, registered by importing them
-    cache_volume_fixture,
-    run_id_fixture,
-    scripted_image_fixture,
-    workspace_fixture,
-)
 from tests.integration.scripted.workspace import Workspace, containers_of
 from tests.unit.auth.fakes import jwt_expiring
 
