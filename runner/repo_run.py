@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ class SweepState:
     context: RunContext
     report_dir: Path
     token_source: TokenSource | None
+    preflight_problems: Mapping[str, str] = field(default_factory=dict)  # repository name -> what to fix
     cancel: threading.Event = field(default_factory=threading.Event)
     engine_gone: threading.Event = field(default_factory=threading.Event)
     on_token: Callable[[str], None] = register_secret  # every token obtained: redaction, pipeline masking
@@ -58,6 +59,8 @@ def run_repository(repo: RepoConfig, index: int, state: SweepState) -> RepoOutco
                 reason=Reason.DISABLED,
                 detail=f"enabled: false in {repo.source}",
             )
+        if problem := state.preflight_problems.get(repo.name):
+            return _not_started(repo, Status.FAILED, Reason.PREFLIGHT, problem)
         if state.cancel.is_set():
             return _not_started(repo, Status.CANCELLED, Reason.INTERRUPTED, "the sweep was interrupted before it ran")
         if state.engine_gone.is_set():

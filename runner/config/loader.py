@@ -37,7 +37,8 @@ def load_config(config_dir: Path) -> SweepConfig:
         raise ConfigInvalid([ConfigProblem(config_dir, None, "", message)])
     problems: list[ConfigProblem] = []
     runner, runner_document = _load_runner(config_dir, problems)
-    repos = _load_repos(config_dir, problems)
+    # With discovery, repository files are optional: they only adjust the repositories they name.
+    repos = _load_repos(config_dir, problems, required=runner is None or runner.discover is None)
     problems += _duplicate_repositories(repos, config_dir)
     if runner is not None and runner_document is not None:
         problems += _organization_needed(runner, runner_document, repos, config_dir)
@@ -72,17 +73,19 @@ def _load_runner(config_dir: Path, problems: list[ConfigProblem]) -> tuple[Runne
     return _validate(RunnerConfig, document, config_dir, problems), document
 
 
-def _load_repos(config_dir: Path, problems: list[ConfigProblem]) -> list[_LoadedRepo]:
+def _load_repos(config_dir: Path, problems: list[ConfigProblem], *, required: bool) -> list[_LoadedRepo]:
     repos_dir = config_dir / REPOS_DIR
     if not repos_dir.is_dir():
-        problems.append(ConfigProblem(repos_dir, None, "", "is missing; create it with one YAML file per repository"))
+        if required:
+            message = "is missing; create it with one YAML file per repository (or set discover: in runner.yaml)"
+            problems.append(ConfigProblem(repos_dir, None, "", message))
         return []
     files = sorted(
         path
         for path in repos_dir.iterdir()
         if path.suffix.lower() in REPO_SUFFIXES and path.is_file() and not path.name.startswith(".")
     )
-    if not files:
+    if not files and required:
         problems.append(
             ConfigProblem(
                 repos_dir,
@@ -184,6 +187,15 @@ def _organization_needed(
     runner: RunnerConfig, document: YamlDocument, repos: Iterable[_LoadedRepo], config_dir: Path
 ) -> Iterator[ConfigProblem]:
     if runner.organization is not None:
+        return
+    if runner.discover is not None:
+        yield ConfigProblem(
+            document.path,
+            document.line_of(("discover",), key=True),
+            "organization",
+            f"missing; discover lists the repositories of an organization, so set organization to its URL, "
+            f"e.g. {_ORGANIZATION_EXAMPLE}",
+        )
         return
     remote = next((repo for repo in repos if not repo.config.is_local), None)
     if remote is not None:

@@ -128,6 +128,22 @@ class CacheConfig(ConfigModel):
 DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"
 
 
+class Discover(ConfigModel):
+    """Repositories found through the Azure DevOps API, besides those named by files in repos/."""
+
+    projects: tuple[str, ...] = Field(
+        default=(), description="Projects to list; empty: every project the identity can see."
+    )
+    include: tuple[str, ...] = Field(
+        default=("*",),
+        description="Glob patterns; a repository is taken when one matches its name (or, for a pattern with "
+        "a '/', its Project/Repository).",
+    )
+    exclude: tuple[str, ...] = Field(
+        default=(), description="Glob patterns, matched like include, of repositories to leave out."
+    )
+
+
 class Endpoints(ConfigModel):
     """Service URLs besides the organization's; change them only for a proxy or a local test double."""
 
@@ -145,6 +161,11 @@ class RunnerConfig(ConfigModel):
     )
     auth: AuthConfig = Field(default_factory=AuthConfig)
     endpoints: Endpoints = Field(default_factory=Endpoints)
+    discover: Discover | None = Field(
+        default=None,
+        description="Find repositories through the Azure DevOps API (disabled and empty ones are skipped); "
+        "files in repos/ still apply to the repositories they name.",
+    )
     renovate: RenovateSettings = Field(default_factory=RenovateSettings)
     concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once.")
     timeout: Duration = Field(default="30m", validate_default=True, description="Time limit for each repository.")
