@@ -56,7 +56,7 @@ def shard_number(name: str, count: int) -> int:
 def _score(name: str, shard: int) -> int:
     # Azure DevOps repository names are case-insensitive (the config rejects names that differ only in
     # case), so a change of case alone does not move a repository.
-    digest = hashlib.sha256(f"{shard}\0{name.casefold()}".encode()).digest()
+    digest = hashlib.sha256(f"{name.casefold()}\0{shard}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
 
 

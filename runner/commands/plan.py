@@ -1,0 +1,138 @@
+"""`renovate-runner plan`: what a run would do - auth mode, image, concurrency, shard, repositories - without
+touching the container engine, Azure or the network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from runner.auth.modes import modes_for
+from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
+from runner.config.durations import format_duration
+from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthPreview:
+    mode: str  # as configured
+    applies: str | None  # the mode a run would use here, when that is known without asking for a token
+    note: str
+
+
+def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    config = load_config(args.config)
+    selection = select_run(config.repos, names=args.repo, shard=choose_shard(args.shard, environ))
+    document = plan_document(selection, config.runner, environ, shard_source=_shard_source(args, selection))
+    document = {"config": str(config.config_dir), **document}
+    if args.json:
+        out.write(json.dumps(document, indent=2) + "\n")
+    else:
+        out.write(render_plan(document))
+    return 0
+
+
+def plan_document(
+    selection: Selection, runner: RunnerConfig, environ: Mapping[str, str], *, shard_source: str | None
+) -> dict[str, Any]:
+    """The plan as plain data: the `--json` output, and what the text rendering shows."""
+    auth = preview_auth(runner, selection.repos, environ)
+    shard = selection.shard
+    sizes = shard_sizes([repo.name for repo in selection.selected], shard.count) if shard else {}
+    return {
+        "auth": {"mode": auth.mode, "applies": auth.applies, "note": auth.note},
+        "image": runner.renovate.image,
+        "concurrency": runner.concurrency,
+        "shard": selection.shard_label,
+        "shard_source": shard_source,
+        "selected": len(selection.selected),
+        "repositories": [_repository(repo, runner, selection.shard_label) for repo in selection.repos],
+        "shards": {f"{index}/{shard.count}": size for index, size in sizes.items()} if shard else {},
+    }
+
+
+def preview_auth(runner: RunnerConfig, repos: Sequence[RepoConfig], environ: Mapping[str, str]) -> AuthPreview:
+    """Which auth mode applies, judged from the environment alone: no credential is built, no token requested."""
+    mode = runner.auth.mode.value
+    if all(repo.is_local or not repo.enabled for repo in repos):
+        return AuthPreview(mode=mode, applies=None, note="no token needed: every repository of this run is local")
+    modes = modes_for(runner.auth)
+    if mode != AuthMode.AUTO:
+        [chosen] = [candidate for candidate in modes if candidate.name == mode]
+        missing = chosen.missing(environ)
+        if missing is None or not chosen.inputs_required:
+            return AuthPreview(mode=mode, applies=mode, note=f"{mode}: asks for a token at run time")
+        return AuthPreview(mode=mode, applies=None, note=f"{mode} cannot run here ({missing}); a run would exit 3")
+    candidates = [candidate.name for candidate in modes if candidate.missing(environ) is None]
+    if not candidates:
+        looked_at = ", ".join(candidate.name for candidate in modes)
+        return AuthPreview(
+            mode=mode, applies=None, note=f"no mode finds its inputs here ({looked_at}); a run would exit 3"
+        )
+    if len(candidates) == 1:
+        return AuthPreview(mode=mode, applies=candidates[0], note=f"{candidates[0]}: the only mode that applies here")
+    tried = ", ".join(candidates)
+    return AuthPreview(mode=mode, applies=None, note=f"decided at run time: the first of {tried} that gives a token")
+
+
+def render_plan(document: Mapping[str, Any]) -> str:
+    auth = document["auth"]
+    shard = document["shard"]
+    repositories = document["repositories"]
+    rows = [
+        (repo["name"], repo["kind"], "yes" if repo["enabled"] else "no", repo["timeout"], repo["shard"] or "-")
+        for repo in repositories
+    ]
+    lines = [
+        f"Plan for {document['config']} (nothing is started)",
+        f"  auth:         {auth['mode']} -> {auth['note']}",
+        f"  image:        {document['image']}",
+        f"  concurrency:  {document['concurrency']}",
+        f"  shard:        {_shard_text(document)}",
+        f"  repositories: {len(repositories)}" + (f" of {document['selected']} selected" if shard else ""),
+        "",
+        *_table(("repository", "kind", "enabled", "timeout", "shard"), rows),
+    ]
+    if shard:
+        lines += ["", f"Repositories per shard ({document['selected']} selected):"]
+        for label, size in document["shards"].items():
+            lines.append(f"  {label}  {size}" + ("  <- this run" if label == shard else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _shard_text(document: Mapping[str, Any]) -> str:
+    if document["shard"] is None:
+        return "none: this job runs every selected repository"
+    return f"{document['shard']} (from {document['shard_source']})"
+
+
+def _repository(repo: RepoConfig, runner: RunnerConfig, shard: str | None) -> dict[str, Any]:
+    timeout = repo.effective_timeout(runner)
+    return {
+        "name": repo.name,
+        "kind": "local" if repo.is_local else "azure",
+        "enabled": repo.enabled,
+        "timeout": format_duration(timeout),
+        "timeout_s": int(timeout.total_seconds()),
+        "shard": shard,
+    }
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    if not rows:
+        return ["(no repositories in this run)"]
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(len(header))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+
+
+def _shard_source(args: argparse.Namespace, selection: Selection) -> str | None:
+    if selection.shard is None:
+        return None
+    if args.shard is not None:
+        return "--shard"
+    return f"{POSITION_VARIABLE}/{TOTAL_VARIABLE}"

@@ -1,0 +1,27 @@
+"""`renovate-runner report merge DIR... --out DIR`: one report for a sweep that ran as several shard jobs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import TextIO
+
+import structlog
+
+from runner.console import print_summary
+from runner.report.merge import merge_report_dirs
+
+log = structlog.get_logger()
+
+
+def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    result = merge_report_dirs(args.directories, args.out)
+    if result.missing_shards:
+        # A shard job that failed before writing its report: merge what there is, but say so.
+        log.warning("shards_missing", missing=list(result.missing_shards), merged=list(result.shards))
+    merged = f"shards {', '.join(result.shards)}" if result.shards else f"{len(args.directories)} report(s)"
+    missing = f"; missing shards: {', '.join(result.missing_shards)}" if result.missing_shards else ""
+    out.write(f"merged {merged} of run {result.report.run_id} into {args.out}{missing}\n")
+    # The same ending as a sweep's, so a pipeline's merge job uploads the summary and flags failed repositories.
+    print_summary(result.report, args.out, out, environ)
+    return 0
