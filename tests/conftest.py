@@ -49,4 +49,8 @@ def renovate_image(docker_client: docker.DockerClient) -> str:
     return image
 
 
-pytest_plugins = ["tests.doubles.fixtures", "tests.integration.scripted.fixtures"]
+pytest_plugins = [
+    "tests.doubles.fixtures",
+    "tests.doubles.identity_fixtures",
+    "tests.integration.scripted.fixtures",
+]

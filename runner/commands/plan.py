@@ -1,15 +1,18 @@
 """`renovate-runner plan`: what a run would do - auth mode, image, concurrency, shard, repositories - without
-touching the container engine, Azure or the network."""
+starting anything. It touches neither the container engine nor the network, except to list repositories through
+the Azure DevOps API when `discover:` is configured."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from runner.auth.modes import modes_for
+from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_azure
 from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
 from runner.config.durations import format_duration
 from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
@@ -24,7 +27,12 @@ class AuthPreview:
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
     config = load_config(args.config)
-    selection = select_run(config.repos, names=args.repo, shard=choose_shard(args.shard, environ))
+    # Discovery is the one step that needs Azure DevOps: without `discover:`, plan asks for no token at all.
+    access = None
+    if config.runner.discover is not None:
+        access = connect_azure(config.runner, environ, TokenAnnouncer(sys.stderr, environ))
+    candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
+    selection = select_run(candidates, names=args.repo, shard=choose_shard(args.shard, environ))
     document = plan_document(selection, config.runner, environ, shard_source=_shard_source(args, selection))
     document = {"config": str(config.config_dir), **document}
     if args.json:

@@ -1,7 +1,8 @@
 """`renovate-runner run`: the sweep, from configuration to report and exit code.
 
 Problems that stop everything are found in this order, before any container starts: configuration (exit 2),
-authentication (3), another sweep holding the locks (5), the container engine or image (4).
+authentication (3), another sweep holding the locks (5), the container engine or image (4). Then the preflight
+checks mark the repositories the identity cannot update; the others run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,18 +21,17 @@ from typing import TextIO
 import docker
 import structlog
 
-from runner import pipelines
-from runner.auth import TokenSource, make_token_source
-from runner.config import RepoConfig, RunnerConfig, SweepConfig, load_config
+from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
+from runner.config import RepoConfig, RunnerConfig, load_config
 from runner.console import ProgressObserver, observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
 from runner.plan import Shard, choose_shard, select_run
+from runner.preflight import run_preflight
 from runner.renovate import engine
 from runner.renovate.env import RunContext
 from runner.repo_run import SweepState
 from runner.report.write import write_report
-from runner.secrets import register_secret
 from runner.sweep import SweepResult, run_sweep
 
 log = structlog.get_logger()
@@ -62,9 +62,11 @@ class SweepPlan:
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
     config = load_config(args.config)
-    plan = make_plan(args, config, environ)
-    on_token = _token_announcer(out, environ)
-    token_source = _token_source(config, plan.repos, environ, on_token)
+    announce = TokenAnnouncer(out, environ)
+    named = [repo for repo in config.repos if not args.repo or repo.name in args.repo]
+    access = connect_azure(config.runner, environ, announce) if needs_azure(config.runner, named) else None
+    candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
+    plan = make_plan(args, config.runner, candidates, environ)
     plan.report_dir.mkdir(parents=True, exist_ok=True)
     with SweepLocks(
         state_dir=default_state_dir(dict(environ)),
@@ -73,6 +75,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
         cache_volume=plan.runner.cache.volume,
     ) as locks:
         client = _prepare_engine(plan)
+        problems = _preflight(access, plan)
         _clear_previous_outputs(plan.report_dir)
         state = SweepState(
             client=client,
@@ -86,8 +89,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
                 host_environ=environ,
             ),
             report_dir=plan.report_dir,
-            token_source=token_source,
-            on_token=on_token,
+            token_source=access.source if access is not None else None,
+            preflight_problems=problems,
+            on_token=announce,
         )
         result = _sweep(plan, state, out, environ)
         paths = write_report(result.report, plan.report_dir)
@@ -96,11 +100,12 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
     return exit_code(result)
 
 
-def make_plan(args: argparse.Namespace, config: SweepConfig, environ: Mapping[str, str]) -> SweepPlan:
-    runner = config.runner
+def make_plan(
+    args: argparse.Namespace, runner: RunnerConfig, candidates: Sequence[RepoConfig], environ: Mapping[str, str]
+) -> SweepPlan:
     if args.concurrency:
         runner = runner.model_copy(update={"concurrency": args.concurrency})
-    selection = select_run(config.repos, names=args.repo, shard=choose_shard(args.shard, environ))
+    selection = select_run(candidates, names=args.repo, shard=choose_shard(args.shard, environ))
     return SweepPlan(
         repos=selection.repos,
         runner=runner,
@@ -140,34 +145,11 @@ def find_ca_bundle(configured: Path | None, environ: Mapping[str, str]) -> Path 
     return None
 
 
-def _token_announcer(out: TextIO, environ: Mapping[str, str]) -> Callable[[str], None]:
-    in_pipeline = pipelines.in_pipeline(environ)
-
-    def on_token(value: str) -> None:
-        register_secret(value)
-        if in_pipeline:  # Azure Pipelines masks it in every later line of the log
-            out.write(pipelines.setsecret(value) + "\n")
-            out.flush()
-
-    return on_token
-
-
-def _token_source(
-    config: SweepConfig, repos: Sequence[RepoConfig], environ: Mapping[str, str], on_token: Callable[[str], None]
-) -> TokenSource | None:
-    """A token source, checked once before anything starts; none when only local repositories run."""
-    if all(repo.is_local or not repo.enabled for repo in repos):
-        return None
-    source = make_token_source(config.runner.auth, environ)
-    token = source.token()  # fail here (exit 3) rather than once per repository
-    on_token(token.value)
-    log.info(
-        "token_source_ready",
-        mode=token.mode,
-        identity=token.identity,
-        expires_on=token.expires_on.isoformat(),
-    )
-    return source
+def _preflight(access: AzureAccess | None, plan: SweepPlan) -> dict[str, str]:
+    """Repository problems found before anything starts; those repositories fail with reason `preflight`."""
+    if access is None or not any(repo.enabled and not repo.is_local for repo in plan.repos):
+        return {}
+    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run).problems
 
 
 def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:

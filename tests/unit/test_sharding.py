@@ -221,14 +221,16 @@ def parse_run(config: SweepConfig, *argv: str) -> argparse.Namespace:
 
 
 def test_run_takes_its_shard_from_the_flag(many_repos: SweepConfig) -> None:
-    plan = make_plan(parse_run(many_repos, "--shard", "2/3"), many_repos, pipeline_job("1", "3"))
+    plan = make_plan(
+        parse_run(many_repos, "--shard", "2/3"), many_repos.runner, many_repos.repos, pipeline_job("1", "3")
+    )
 
     assert plan.shard_label == "2/3"
     assert [repo.name for repo in plan.repos] == [r.name for r in many_repos.repos if shard_number(r.name, 3) == 2]
 
 
 def test_run_takes_its_shard_from_the_pipeline_without_a_flag(many_repos: SweepConfig) -> None:
-    plan = make_plan(parse_run(many_repos), many_repos, pipeline_job("3", "3"))
+    plan = make_plan(parse_run(many_repos), many_repos.runner, many_repos.repos, pipeline_job("3", "3"))
 
     assert plan.shard_label == "3/3"
     assert [repo.name for repo in plan.repos] == [r.name for r in many_repos.repos if shard_number(r.name, 3) == 3]
@@ -239,7 +241,7 @@ def test_a_shard_sweep_reports_its_label_and_its_disabled_repositories_as_skippe
 ) -> None:
     files = {f"repo-{i}.yaml": f"repository: Platform/repo-{i}\nenabled: false\n" for i in range(12)}
     config = make_config(RUNNER_YAML, files)
-    plan = make_plan(parse_run(config, "--shard", "1/2"), config, {})
+    plan = make_plan(parse_run(config, "--shard", "1/2"), config.runner, config.repos, {})
     client = MagicMock(spec=docker.DockerClient)
     state = SweepState(
         client=client,
