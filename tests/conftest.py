@@ -50,6 +50,7 @@ def renovate_image(docker_client: docker.DockerClient) -> str:
 
 
 pytest_plugins = [
+    "tests.doubles.azure_devops.fixtures",
     "tests.doubles.fixtures",
     "tests.doubles.identity_fixtures",
     "tests.integration.scripted.fixtures",

@@ -5,15 +5,15 @@ timeout ends never gets a container, while the rest of the sweep runs (scripted 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 
 import docker
 import pytest
 
 from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID
+from tests.doubles.azure_devops.double import AzureDevOpsDouble
+from tests.doubles.azure_devops.fixtures import TEST_OID, SigningKey
 from tests.integration.scripted import FINISHES
 from tests.integration.scripted.workspace import Workspace, containers_of
-from tests.unit.auth.fakes import jwt_expiring
 
 pytestmark = pytest.mark.docker
 
@@ -35,12 +35,18 @@ def test_a_token_expiring_before_the_timeout_fails_its_repository_without_a_cont
     docker_client: docker.DockerClient,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    azure_devops_double: AzureDevOpsDouble,
+    ado_signing_key: SigningKey,
 ) -> None:
+    # The organization is the Azure DevOps double, so the preflight checks pass and only the lifetime rule bites.
+    azure_devops_double.add_repository("Platform", "api", {"package.json": "{}\n"})
+    azure_devops_double.grant(TEST_OID)
     workspace.runner |= {
-        "organization": "https://dev.azure.com/contoso/",
+        "organization": azure_devops_double.organization_url,
+        "endpoints": {"vssps": azure_devops_double.vssps_url},
         "auth": {"mode": "token-env", "margin": "5m", "floor": "5m"},
     }
-    token = jwt_expiring(datetime.now(UTC) + timedelta(minutes=4), oid="0000-oid", tid="0000-tid")
+    token = ado_signing_key.mint(lifetime_s=4 * 60, issued_ago_s=0)
     monkeypatch.setenv("RENOVATE_TOKEN", token)
     azure = workspace.azure_repo("Platform/api", timeout="30m")
     local = workspace.local_repo("finishes", FINISHES)
