@@ -11,7 +11,9 @@ from pathlib import Path
 
 from runner import __version__
 from runner.commands import identity as identity_command
+from runner.commands import marketplace_events as marketplace_events_command
 from runner.commands import plan as plan_command
+from runner.commands import publish_extension as publish_extension_command
 from runner.commands import report_merge as report_merge_command
 from runner.commands import run as run_command
 from runner.commands import schema as schema_command
@@ -108,6 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the profile service (default: ${identity_command.VSSPS_URL_ENV}, else the real service)",
     )
     identity.set_defaults(handler=identity_command.run)
+
+    publish = commands.add_parser(
+        "publish-extension", help="publish an Azure DevOps extension (VSIX) to the Marketplace with an Entra ID token"
+    )
+    publish_extension_command.configure(publish)
+    publish.set_defaults(handler=publish_extension_command.run)
+
+    events = commands.add_parser(
+        "marketplace-events", help="an extension's install, uninstall and other events from the Marketplace"
+    )
+    marketplace_events_command.configure(events)
+    events.set_defaults(handler=marketplace_events_command.run)
     return parser
 
 

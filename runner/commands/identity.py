@@ -19,7 +19,7 @@ from runner.auth import AdoToken
 from runner.azure_devops import AzureDevOpsClient
 from runner.config.models import DEFAULT_VSSPS_URL
 from runner.config.urls import normalise_service_url
-from runner.errors import ConfigError
+from runner.errors import AuthError, ConfigError
 from runner.scenarios.tokens import auth_from_args, describe_validity, get_token
 
 VSSPS_URL_ENV = "RENOVATE_RUNNER_VSSPS_URL"
@@ -45,13 +45,23 @@ def lookup_identity(token: AdoToken, vssps_url: str) -> Identity:
     """Asks the Profile API who `token` is; AuthError (exit 3) when Azure DevOps rejects the token."""
     # profile() only uses the vssps URL; the client's organization URL is for calls this command does not make.
     client = AzureDevOpsClient(vssps_url, lambda: token.value, vssps_url=vssps_url)
-    profile = client.profile()
     claims = token.claims
+    app_id = _claim(claims, "appid") or _claim(claims, "azp")
+    try:
+        profile = client.profile()
+    except AuthError as error:
+        # The usual cause for a new service principal: it has no Azure DevOps identity until an organization
+        # adds it as a user, so the first step is that one.
+        raise AuthError(
+            f"{error}. A service principal or managed identity is known to Azure DevOps only once it is a user "
+            f"of an organization: add it in Organization settings > Users (search for its app id "
+            f"{app_id or 'unknown'}), then run this again"
+        ) from None
     return Identity(
         id=profile.id,
         display_name=profile.display_name,
         email=profile.email,
-        app_id=_claim(claims, "appid") or _claim(claims, "azp"),
+        app_id=app_id,
         object_id=_claim(claims, "oid"),
         tenant_id=_claim(claims, "tid"),
         upn=_claim(claims, "upn"),
@@ -97,8 +107,8 @@ def render(identity: Identity, token: AdoToken) -> str:
         "",
         f"Token: auth mode '{token.mode}', {describe_validity(token)}.",
         f"Marketplace: add the identity id {identity.id} as a member of your publisher (Manage publishers > Members).",
-        "Azure DevOps organization: add the principal as a user (Organization settings > Users); Entra ID names it "
-        "by the app id and object id above.",
+        "Other Azure DevOps organizations: add the principal as a user (Organization settings > Users, search for "
+        "its app id).",
     ]
     return "\n".join(lines) + "\n"
 

@@ -19,8 +19,10 @@ from runner.errors import ConfigError
 from runner.scenarios.tokens import auth_from_args, describe_token, get_token
 
 DEFAULT_VARIABLE = "RENOVATE_TOKEN"
-# What Azure Pipelines accepts as a user-defined variable name.
+# What Azure Pipelines accepts as a user-defined variable name, and the prefixes it keeps for itself (any case):
+# a variable named like that never reaches later steps.
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_RESERVED_PREFIXES = ("endpoint", "input", "secret", "path", "securefile")
 _RAW_EXAMPLE = "export RENOVATE_TOKEN=$(renovate-runner token --raw)"
 
 
@@ -33,6 +35,13 @@ def variable_name(text: str) -> str:
     if not _VARIABLE_NAME.fullmatch(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a pipeline variable name; use letters, digits, '_' and '.', e.g. {DEFAULT_VARIABLE}"
+        )
+    reserved = next((prefix for prefix in _RESERVED_PREFIXES if text.lower().startswith(prefix)), None)
+    if reserved is not None:
+        raise argparse.ArgumentTypeError(
+            f"Azure Pipelines keeps variable names that start with '{reserved}' for itself, so later steps would "
+            f"not see {text}; choose another name and map it to the one a tool reads, e.g. --variable "
+            f"IntegrationTestingToken and `env: {{SECRET_INTEGRATION_TESTING_TOKEN: $(IntegrationTestingToken)}}`"
         )
     return text
 
