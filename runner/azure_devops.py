@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 
 from runner.errors import AuthError, RunnerError
-from runner.http_retry import RETRY_STATUSES, RetryableResponseError, retrying
+from runner.http_retry import bearer_request
 
 API_VERSION: Final = "7.1"
 PROFILE_API_VERSION: Final = "7.1-preview.3"
@@ -133,31 +133,19 @@ class AzureDevOpsClient:
         body: Mapping[str, Any] | None = None,
         missing_ok: bool = False,
     ) -> Any:
-        params = {"api-version": api_version} if api_version else {}
-        where = url.split("?", maxsplit=1)[0]
-        try:
-            response = retrying(sleep=self._sleep)(self._send, method, url, params, body)
-        except RetryableResponseError as error:
-            raise AzureDevOpsError(f"{error}: still failing after retries; try again later") from None
-        except (requests.ConnectionError, requests.Timeout) as error:
-            raise AzureDevOpsError(f"cannot reach {where}: {type(error).__name__}; check the URL and network") from None
-        return _decode(response, url, missing_ok=missing_ok)
-
-    def _send(
-        self, method: str, url: str, params: Mapping[str, str], body: Mapping[str, Any] | None
-    ) -> requests.Response:
-        response = self._session.request(
+        response = bearer_request(
+            self._session,
             method,
             url,
-            params=params,
+            token=self._token,
+            failure=AzureDevOpsError,
+            hint="check the URL and the network",
+            params={"api-version": api_version} if api_version else None,
             json=body,
-            headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/json"},
-            timeout=self._timeout_s,
-            allow_redirects=False,  # a redirect to a sign-in page means the token was not accepted
+            timeout_s=self._timeout_s,
+            sleep=self._sleep,
         )
-        if response.status_code in RETRY_STATUSES:
-            raise RetryableResponseError(response)
-        return response
+        return _decode(response, url, missing_ok=missing_ok)
 
 
 def _decode(response: requests.Response, url: str, *, missing_ok: bool) -> Any:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
 import tenacity.nap
@@ -63,3 +64,44 @@ def retrying(attempts: int = 5, sleep: Callable[[float], None] | None = None) ->
         reraise=True,
         sleep=sleep or tenacity.nap.sleep,
     )
+
+
+def bearer_request(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    token: Callable[[], str],
+    failure: Callable[[str], Exception],
+    hint: str,
+    params: Mapping[str, str] | None = None,
+    json: Mapping[str, Any] | None = None,
+    timeout_s: float = 30.0,
+    sleep: Callable[[float], None] | None = None,
+) -> requests.Response:
+    """One REST call with a bearer token, retried per `retrying`; the answer is left to the caller to judge.
+
+    Retries that run out, and a service that cannot be reached, become `failure(message)`; `hint` says what to
+    check in the second case. Redirects are not followed: Azure services redirect a rejected token to a sign-in page.
+    """
+
+    def send() -> requests.Response:
+        response = session.request(
+            method,
+            url,
+            params=params,
+            json=json,
+            headers={"Authorization": f"Bearer {token()}", "Accept": "application/json"},
+            timeout=timeout_s,
+            allow_redirects=False,
+        )
+        if response.status_code in RETRY_STATUSES:
+            raise RetryableResponseError(response)
+        return response
+
+    try:
+        return retrying(sleep=sleep)(send)
+    except RetryableResponseError as error:
+        raise failure(f"{error}: still failing after retries; try again later") from None
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise failure(f"cannot reach {url.split('?', maxsplit=1)[0]}: {type(error).__name__}; {hint}") from None

@@ -45,7 +45,7 @@ import requests
 from runner.auth.claims import NotAJwtError, decode_claims
 from runner.config.urls import normalise_service_url
 from runner.errors import AuthError, ConfigError, RunnerError
-from runner.http_retry import RETRY_STATUSES, RetryableResponseError, retrying
+from runner.http_retry import bearer_request
 from runner.secrets import redact, register_secret
 
 MARKETPLACE_URL: Final = "https://marketplace.visualstudio.com/"
@@ -218,27 +218,18 @@ class _EventsClient:
         return [_event(event_type, item, self.name) for item in _list(items, self.name)]
 
     def _get(self, params: Mapping[str, str]) -> Any:
-        try:
-            response = retrying(sleep=self.sleep)(self._send, params)
-        except RetryableResponseError as error:
-            raise MarketplaceError(f"{error}: still failing after retries; try again later") from None
-        except (requests.ConnectionError, requests.Timeout) as error:
-            raise MarketplaceError(
-                f"cannot reach {self.url}: {type(error).__name__}; check --marketplace-url and the network"
-            ) from None
-        return self._decode(response)
-
-    def _send(self, params: Mapping[str, str]) -> requests.Response:
-        response = self.session.get(
+        response = bearer_request(
+            self.session,
+            "GET",
             self.url,
+            token=lambda: self.token,
+            failure=MarketplaceError,
+            hint="check --marketplace-url and the network",
             params=params,
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
-            timeout=self.timeout_s,
-            allow_redirects=False,  # a redirect to a sign-in page means the token was not accepted
+            timeout_s=self.timeout_s,
+            sleep=self.sleep,
         )
-        if response.status_code in RETRY_STATUSES:
-            raise RetryableResponseError(response)
-        return response
+        return self._decode(response)
 
     def _decode(self, response: requests.Response) -> Any:
         status = response.status_code
