@@ -75,7 +75,7 @@ class PermissionCheck:
 class AzureDevOpsClient:
     def __init__(
         self,
-        organization: str,
+        organization: str | None,
         token: Callable[[], str],
         *,
         vssps_url: str = "https://app.vssps.visualstudio.com/",
@@ -83,16 +83,21 @@ class AzureDevOpsClient:
         timeout_s: float = 30.0,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        self._organization = organization.rstrip("/") + "/"
+        self._organization_url = organization.rstrip("/") + "/" if organization else None
         self._vssps = vssps_url.rstrip("/") + "/"
         self._token = token
         self._session = session or requests.Session()
         self._timeout_s = timeout_s
         self._sleep = sleep
 
+    def _organization(self) -> str:
+        if self._organization_url is None:
+            raise ValueError("this client was made for the profile service only; pass an organization URL")
+        return self._organization_url
+
     def connection_data(self) -> Mapping[str, Any]:
         """Proves the organization accepts the token; names the authenticated identity."""
-        data: Mapping[str, Any] = self._json("GET", self._organization + "_apis/connectionData", api_version=None)
+        data: Mapping[str, Any] = self._json("GET", self._organization() + "_apis/connectionData", api_version=None)
         return data
 
     def profile(self) -> Profile:
@@ -102,13 +107,13 @@ class AzureDevOpsClient:
         )
 
     def repository(self, project: str, name: str) -> Repository | None:
-        url = f"{self._organization}{quote(project)}/_apis/git/repositories/{quote(name)}"
+        url = f"{self._organization()}{quote(project)}/_apis/git/repositories/{quote(name)}"
         data = self._json("GET", url, missing_ok=True)
         return None if data is None else _repository(data)
 
     def repositories(self, project: str | None = None) -> list[Repository]:
         scope = f"{quote(project)}/" if project else ""
-        data = self._json("GET", f"{self._organization}{scope}_apis/git/repositories")
+        data = self._json("GET", f"{self._organization()}{scope}_apis/git/repositories")
         return [_repository(item) for item in data.get("value", [])]
 
     def has_permissions(self, checks: Sequence[PermissionCheck]) -> list[bool]:
@@ -121,7 +126,7 @@ class AzureDevOpsClient:
                 {"securityNamespaceId": c.namespace_id, "token": c.token, "permissions": c.permissions} for c in checks
             ],
         }
-        data = self._json("POST", self._organization + "_apis/security/permissionevaluationbatch", body=body)
+        data = self._json("POST", self._organization() + "_apis/security/permissionevaluationbatch", body=body)
         return [bool(evaluation.get("value")) for evaluation in data.get("evaluations", [])]
 
     def _json(

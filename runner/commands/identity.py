@@ -44,7 +44,7 @@ class Identity:
 def lookup_identity(token: AdoToken, vssps_url: str) -> Identity:
     """Asks the Profile API who `token` is; AuthError (exit 3) when Azure DevOps rejects the token."""
     # profile() only uses the vssps URL; the client's organization URL is for calls this command does not make.
-    client = AzureDevOpsClient(vssps_url, lambda: token.value, vssps_url=vssps_url)
+    client = AzureDevOpsClient(None, lambda: token.value, vssps_url=vssps_url)  # the profile needs no organization
     claims = token.claims
     app_id = _claim(claims, "appid") or _claim(claims, "azp")
     try:
