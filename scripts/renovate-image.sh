@@ -8,8 +8,8 @@
 # The chosen image reference is the last line on stdout; progress goes to stderr.
 #
 # The local image is tagged renovate-runner/renovate:<version>-<recipe hash> and renovate-runner/renovate:<version>.
-# The hash covers this script and scripts/renovate-image/, so an unchanged recipe reuses the image at once and
-# a changed one builds a new image.
+# The hash covers this script, scripts/lib/rootfs.sh and scripts/renovate-image/, so an unchanged recipe
+# reuses the image at once and a changed one builds a new image.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -25,6 +25,8 @@ readonly RENOVATE_USER=ubuntu
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly script_dir
+# shellcheck source-path=SCRIPTDIR source=lib/rootfs.sh
+. "${script_dir}/lib/rootfs.sh"
 readonly recipe_dir="${script_dir}/renovate-image"
 readonly work_parent="${RENOVATE_IMAGE_WORK_PARENT:-/var/tmp}"
 readonly pull_timeout="${RENOVATE_IMAGE_PULL_TIMEOUT:-180}"
@@ -44,12 +46,13 @@ timed() {
 
 usage() { sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; }
 
-# A short hash of the recipe: this script and every file under scripts/renovate-image/, names included.
+# A short hash of the recipe: this script, the shared rootfs functions and every file under
+# scripts/renovate-image/, names included.
 recipe_hash() {
   (
     cd "$script_dir"
     {
-      sha256sum renovate-image.sh
+      sha256sum renovate-image.sh lib/rootfs.sh
       find renovate-image -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
     } | sha256sum | cut -c1-12
   )
@@ -69,90 +72,9 @@ try_official_image() {
   return 1
 }
 
-# The Debian archive URI of the host's own apt sources, so the build uses the same mirror (or proxy) as apt
-# on this machine. Prints nothing when the host is not Debian or has no such source; debootstrap then uses
-# its built-in default.
-host_debian_mirror() {
-  local os_id="" codename=""
-  if [[ -r /etc/os-release ]]; then
-    # shellcheck disable=SC1091 # a system file, read in a subshell
-    os_id=$(. /etc/os-release && printf '%s' "${ID:-}")
-    # shellcheck disable=SC1091
-    codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
-  fi
-  [[ "$os_id" == debian && -n "$codename" ]] || return 0
-
-  local -a deb822=() one_line=()
-  shopt -s nullglob
-  deb822=(/etc/apt/sources.list.d/*.sources)
-  one_line=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
-  shopt -u nullglob
-  local -a existing_one_line=()
-  local file
-  for file in "${one_line[@]}"; do
-    if [[ -f "$file" ]]; then
-      existing_one_line+=("$file")
-    fi
-  done
-
-  local mirror=""
-  if ((${#deb822[@]})); then
-    # deb822 stanzas: the first enabled "deb" stanza whose Suites hold the host's release codename.
-    mirror=$(awk -v codename="$codename" '
-      function flush() {
-        if (!found && enabled != "no" && (" " types " ") ~ / deb / && (" " suites " ") ~ (" " codename " ") && uri != "") {
-          print uri; found = 1
-        }
-        types = ""; suites = ""; uri = ""; enabled = ""
-      }
-      FNR == 1 && NR > 1 { flush() }
-      /^[[:space:]]*$/ { flush(); next }
-      /^[[:space:]]*#/ { next }
-      tolower($1) == "types:" { $1 = ""; types = $0 }
-      tolower($1) == "uris:" { uri = $2 }
-      tolower($1) == "suites:" { $1 = ""; suites = $0 }
-      tolower($1) == "enabled:" { enabled = tolower($2) }
-      END { flush() }
-    ' "${deb822[@]}")
-  fi
-  if [[ -z "$mirror" ]] && ((${#existing_one_line[@]})); then
-    # One-line format: "deb [options] URI suite components...".
-    mirror=$(awk -v codename="$codename" '
-      $1 == "deb" { sub(/\[[^]]*\]/, ""); if ($3 == codename) { print $2; exit } }
-    ' "${existing_one_line[@]}")
-  fi
-  printf '%s' "$mirror"
-}
-
-# Unmounts whatever an interrupted debootstrap left mounted below $1 (it mounts /proc and /sys inside the
-# target), then removes $1 without ever crossing into another file system.
-remove_work_dir() {
-  local dir=$1 mount_point
-  [[ -d "$dir" ]] || return 0
-  while read -r mount_point; do
-    umount --lazy "$mount_point" || log "could not unmount ${mount_point}"
-  done < <(awk -v prefix="${dir}/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts | sort -r)
-  rm -rf --one-file-system "$dir"
-}
-
 # Debian bookworm, minimal: git for Renovate's clones, CA certificates for TLS, dumb-init as PID 1.
-bootstrap_rootfs() {
-  local rootfs=$1 mirror
-  mirror=$(host_debian_mirror)
-  log "debootstrap ${DEBIAN_SUITE} (mirror: ${mirror:-debootstrap default})"
-  local -a args=(--variant=minbase "--include=git,ca-certificates,dumb-init" --components=main
-    "$DEBIAN_SUITE" "$rootfs")
-  if [[ -n "$mirror" ]]; then
-    args+=("$mirror")
-  fi
-  # debootstrap logs every package; keep its output for a failure only.
-  if ! debootstrap "${args[@]}" >"${rootfs}.debootstrap.log" 2>&1; then
-    tail -n 40 "${rootfs}.debootstrap.log" >&2
-    if [[ -f "${rootfs}/debootstrap/debootstrap.log" ]]; then
-      tail -n 40 "${rootfs}/debootstrap/debootstrap.log" >&2
-    fi
-    die "debootstrap failed (see above)"
-  fi
+bootstrap_renovate_rootfs() {
+  bootstrap_rootfs "$1" "$DEBIAN_SUITE" git,ca-certificates,dumb-init
 }
 
 wheel_platform() {
@@ -242,38 +164,19 @@ configure_rootfs() {
   chmod -R 0775 "${rootfs}/tmp/renovate"
 }
 
-# Documentation, package lists, caches and logs are of no use in a container.
-slim_rootfs() {
-  local rootfs=$1
-  find "${rootfs}/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
-  find "${rootfs}/usr/share/doc" -mindepth 1 -type d -empty -delete
-  rm -rf "${rootfs}"/usr/share/{man,info,lintian,locale}/* \
-    "${rootfs}"/var/cache/apt/* "${rootfs}"/var/lib/apt/lists/* \
-    "${rootfs}"/var/cache/debconf/*-old "${rootfs}"/var/lib/dpkg/*-old \
-    "${rootfs}/debootstrap"
-  find "${rootfs}/var/log" -type f -delete
-  # debootstrap copies the host's resolver and name into the target; Docker provides both at run time.
-  : >"${rootfs}/etc/resolv.conf"
-  : >"${rootfs}/etc/hostname"
-}
-
 import_image() {
   local rootfs=$1 hash=$2
-  local -a changes=(
-    --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    --change "ENV LANG=C.UTF-8"
-    --change "ENV NODE_ENV=production"
-    --change "ENV RENOVATE_X_IGNORE_RE2=true"
-    --change "USER ${RENOVATE_UID}"
-    --change "WORKDIR /usr/src/app"
-    --change 'ENTRYPOINT ["/usr/local/sbin/renovate-entrypoint.sh"]'
-    --change 'CMD ["renovate"]'
-    --change "LABEL org.opencontainers.image.version=${RENOVATE_VERSION}"
-    --change "LABEL io.github.renovate-runner.recipe=${hash}"
-  )
-  log "importing the rootfs ($(du -sh --one-file-system "$rootfs" | cut -f1)) into Docker"
-  # --numeric-owner: the image must carry uid 12021 itself, whatever that uid is called on this host.
-  tar --numeric-owner -C "$rootfs" -c . | docker import "${changes[@]}" - "${LOCAL_REPOSITORY}:build-${hash}" >/dev/null
+  import_rootfs "$rootfs" "${LOCAL_REPOSITORY}:build-${hash}" \
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    "ENV LANG=C.UTF-8" \
+    "ENV NODE_ENV=production" \
+    "ENV RENOVATE_X_IGNORE_RE2=true" \
+    "USER ${RENOVATE_UID}" \
+    "WORKDIR /usr/src/app" \
+    'ENTRYPOINT ["/usr/local/sbin/renovate-entrypoint.sh"]' \
+    'CMD ["renovate"]' \
+    "LABEL org.opencontainers.image.version=${RENOVATE_VERSION}" \
+    "LABEL io.github.renovate-runner.recipe=${hash}"
 }
 
 # Fails unless the image answers like Renovate of the pinned version, as uid 12021.
@@ -283,16 +186,6 @@ verify_image() {
   [[ "$version" == "$RENOVATE_VERSION" ]] || die "image ${ref} reports Renovate '${version}', expected ${RENOVATE_VERSION}"
   uid=$(docker run --rm --network none --entrypoint stat "$ref" -c %u /tmp/renovate/cache)
   [[ "$uid" == "$RENOVATE_UID" ]] || die "/tmp/renovate/cache in ${ref} belongs to uid ${uid}, expected ${RENOVATE_UID}"
-}
-
-# Removes images of earlier recipes so a long-lived machine keeps one local Renovate image per version.
-remove_stale_images() {
-  local keep=$1 ref
-  while read -r ref; do
-    [[ "$ref" == "$keep" || "$ref" == "${LOCAL_REPOSITORY}:${RENOVATE_VERSION}" ]] && continue
-    log "removing stale image ${ref}"
-    docker image rm "$ref" >/dev/null 2>&1 || log "kept ${ref}: it is still in use"
-  done < <(docker image ls "$LOCAL_REPOSITORY" --format '{{.Repository}}:{{.Tag}}' | grep -v ':<none>$' || true)
 }
 
 build_image() {
@@ -310,7 +203,7 @@ build_image() {
   trap 'exit 143' TERM
   local rootfs="${work}/rootfs"
 
-  timed bootstrap_rootfs "$rootfs"
+  timed bootstrap_renovate_rootfs "$rootfs"
   timed install_node "$work" "$rootfs"
   timed install_renovate "$rootfs"
   configure_rootfs "$rootfs"
@@ -361,17 +254,12 @@ main() {
     log "reusing ${ref}"
   else
     # Holding the lock, any other build directory is a leftover of an interrupted build.
-    local stale
-    for stale in "${work_parent}"/renovate-image.build.*; do
-      [[ -d "$stale" ]] || continue
-      log "removing leftover build directory ${stale}"
-      remove_work_dir "$stale"
-    done
+    remove_leftover_work_dirs "$work_parent" renovate-image
     build_image "$ref" "$hash"
   fi
   docker tag "$ref" "${LOCAL_REPOSITORY}:${RENOVATE_VERSION}"
   # After the version tag has moved on, an earlier recipe's image has no other tag and is removed whole.
-  remove_stale_images "$ref"
+  remove_stale_images "$LOCAL_REPOSITORY" "$ref" "${LOCAL_REPOSITORY}:${RENOVATE_VERSION}"
   printf '%s\n' "$ref"
 }
 
