@@ -147,7 +147,8 @@ def print_summary(report: RunReport, report_dir: Path, out: TextIO, environ: Map
     """The end of a sweep: a table on a terminal, plain lines elsewhere, pipeline commands in Azure Pipelines."""
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
     if pipelines.in_pipeline(environ):
-        out.write(pipelines.uploadsummary(str((report_dir / "summary.md").resolve())) + "\n")
+        if report.shard is None:  # a shard's summary would repeat on the run page; the merged one is uploaded
+            out.write(pipelines.uploadsummary(str((report_dir / "summary.md").resolve())) + "\n")
         if not report.ok and not report.interrupted:
             out.write(pipelines.complete("SucceededWithIssues", f"repositories: {counts}") + "\n")
     if out.isatty():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from http import HTTPStatus
 from pathlib import Path
 
 import docker
@@ -138,6 +139,10 @@ def remove_leftovers(client: docker.DockerClient, *, own_run_id: str) -> list[st
                 container.remove(force=True)
             except docker.errors.NotFound:
                 continue
+            except docker.errors.APIError as error:
+                if error.status_code == HTTPStatus.CONFLICT:  # another sweep is removing it right now
+                    continue
+                raise
         log.info("leftovers_removed", run_id=run_id, containers=len(containers))
         cleaned.append(run_id)
     return cleaned

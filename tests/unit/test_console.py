@@ -80,8 +80,9 @@ def cancelled(repository: str = "Late/app") -> RepoOutcome:
     )
 
 
-def report(*outcomes: RepoOutcome, interrupted: bool = False) -> RunReport:
+def report(*outcomes: RepoOutcome, interrupted: bool = False, shard: str | None = None) -> RunReport:
     return RunReport(
+        shard=shard,
         run_id="run-42",
         runner_version="0.1.0",
         started_at="2025-03-01T12:00:00+00:00",
@@ -265,6 +266,16 @@ def test_pipeline_summary_of_an_interrupted_run_leaves_the_result_to_the_exit_co
     print_summary(report(failed(), cancelled(), interrupted=True), tmp_path, out, PIPELINE)
 
     assert not any(line.startswith("##vso[task.complete") for line in out.getvalue().splitlines())
+
+
+def test_a_shard_in_a_pipeline_leaves_the_summary_upload_to_the_merge(tmp_path: Path) -> None:
+    out = io.StringIO()
+
+    print_summary(report(succeeded(), failed(), shard="2/3"), tmp_path, out, PIPELINE)
+
+    lines = out.getvalue().splitlines()
+    assert not any(line.startswith("##vso[task.uploadsummary]") for line in lines)
+    assert "##vso[task.complete result=SucceededWithIssues;]repositories: 1 succeeded, 1 failed" in lines
 
 
 def test_summary_outside_a_pipeline_is_one_plain_line(tmp_path: Path) -> None:

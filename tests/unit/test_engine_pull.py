@@ -294,6 +294,14 @@ def test_a_leftover_removed_meanwhile_is_not_an_error(client: MagicMock, tmp_pat
     other.remove.assert_called_once_with(force=True)
 
 
+def test_a_leftover_another_sweep_is_removing_is_not_an_error(client: MagicMock, tmp_path: Path) -> None:
+    busy = container("dead", tmp_path / "runs" / "dead.lock")
+    busy.remove.side_effect = engine_answer(409, "removal of container abc is already in progress")
+    client.containers.list.return_value = [busy]
+
+    assert engine.remove_leftovers(client, own_run_id="mine") == ["dead"]
+
+
 def test_no_leftovers_means_nothing_to_do(client: MagicMock) -> None:
     client.containers.list.return_value = []
 
