@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -41,6 +41,17 @@ def _redacted(value: Any) -> Any:
     return value
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is at the time, so a progress display that redirects stderr (rich does)
+    prints our log lines above itself instead of being torn apart by them."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(*, stream: TextIO | None = None, json: bool | None = None, level: str = "info") -> None:
     """Configure structlog for this process.
 
@@ -61,7 +72,9 @@ def configure_logging(*, stream: TextIO | None = None, json: bool | None = None,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=structlog.PrintLoggerFactory(
+            file=out if stream is not None else cast(TextIO, _CurrentStderr())  # writes are all it needs
+        ),
         cache_logger_on_first_use=False,
     )
     # azure-identity and urllib3 log through the standard library; keep them quiet unless debugging.
