@@ -53,5 +53,6 @@ pytest_plugins = [
     "tests.doubles.azure_devops.fixtures",
     "tests.doubles.fixtures",
     "tests.doubles.identity_fixtures",
+    "tests.e2e.azure.organization",
     "tests.integration.scripted.fixtures",
 ]

@@ -7,7 +7,9 @@ The report file (`RENOVATE_REPORT_TYPE=file`) is written by lib/instrumentation/
   [{updateType, newVersion, newValue, newDigest, branchName}]}]}]}`, written after extraction and lookup, so
   it is there in dry runs too;
 - `branches`: `[{branchName, prNo, prTitle, result, upgrades: [{depName, currentVersion, newVersion,
-  packageFile, updateType, ...}]}]` from the repository cache, only in full runs.
+  packageFile, updateType, ...}]}]` from the repository cache, only in full runs. `prNo` names the branch's pull
+  request whether or not this run changed it; Renovate logs a pull request it kept as it was only at debug level
+  (`Pull Request #N does not need updating`), so this is where a later sweep learns of it.
 
 The key is the repository as Renovate was given it, or `local` on the local platform. Each container runs one
 repository, so top-level problems belong to it too.
@@ -26,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from runner.renovate.logs import MAX_PROBLEMS, LogSummary, event_from_record, problem_from_event
-from runner.report.model import DependencyUpdate, Problem, Reason, RepoOutcome, Status
+from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, Status
 
 _RENOVATE_CONFIG_EXIT = 2  # Renovate's exit code when it could not load its configuration
 _SIGNAL_EXIT_BASE = 128  # a process killed by signal N exits with 128 + N
@@ -65,7 +67,7 @@ def build_outcome(
         duration_s=round(duration_s, 3),
         updates=found.updates,
         branches=summary.branches,
-        prs=summary.prs,
+        prs=_merge_prs(summary.prs, found.prs),
         problems=problems,
         log=log,
         notes=(*notes, *found.notes, *omitted_note),
@@ -168,6 +170,15 @@ def _duration(seconds: float) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
+def _merge_prs(logged: Sequence[PullRequest], filed: Iterable[PullRequest]) -> tuple[PullRequest, ...]:
+    """The pull requests the log says Renovate created or updated, then those it kept as they were.
+
+    Without the kept ones, a sweep over repositories whose pull requests are all current would list none.
+    """
+    seen = {pr.number for pr in logged}
+    return (*logged, *(pr for pr in filed if pr.number not in seen))
+
+
 def _merge_problems(summary: LogSummary, reported: Iterable[Problem]) -> tuple[tuple[Problem, ...], int]:
     """The log's problems, then those only the report file has, bounded per level as the log's are.
 
@@ -238,6 +249,8 @@ class _BranchUpgrade(_RenovateShape):
 
 class _Branch(_RenovateShape):
     branch_name: str | None = None
+    pr_no: int | None = None
+    pr_title: str | None = None
     upgrades: list[_BranchUpgrade] = []
 
 
@@ -259,6 +272,7 @@ class ReportFileContents:
     updates: tuple[DependencyUpdate, ...] = ()
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
+    prs: tuple[PullRequest, ...] = ()  # every branch's pull request, as `unchanged`
 
 
 def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
@@ -278,7 +292,12 @@ def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
         known = ", ".join(sorted(report.repositories)) or "none"
         note = f"Renovate's report file has no entry for {repository} (entries: {known}); updates are unknown."
         return ReportFileContents(problems=problems, notes=(note,))
-    return ReportFileContents(updates=_updates(section), problems=(*problems, *_problems(section.problems)), notes=())
+    return ReportFileContents(
+        updates=_updates(section),
+        problems=(*problems, *_problems(section.problems)),
+        notes=(),
+        prs=_pull_requests(section),
+    )
 
 
 def _first_error_line(error: Exception) -> str:
@@ -328,6 +347,15 @@ def _updates(section: _RepoSection) -> tuple[DependencyUpdate, ...]:
             elif known.branch is None:
                 found[_identity(planned)] = dataclasses.replace(known, branch=planned.branch)
     return tuple(found.values())
+
+
+def _pull_requests(section: _RepoSection) -> tuple[PullRequest, ...]:
+    # A dry run "creates" pull request 0; Azure DevOps, GitHub and GitLab number theirs from 1.
+    return tuple(
+        PullRequest(number=branch.pr_no, title=branch.pr_title or "", branch=branch.branch_name, action="unchanged")
+        for branch in section.branches
+        if branch.pr_no
+    )
 
 
 def _identity(update: DependencyUpdate) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ wrong and what to do, its updates, pull requests, problems and notes. Text from 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Final
 from urllib.parse import quote
@@ -108,9 +109,8 @@ def _rank(update_type: str) -> int:
 
 
 def _prs_cell(outcome: RepoOutcome) -> str:
-    created = sum(pr.action == "created" for pr in outcome.prs)
-    updated = len(outcome.prs) - created
-    parts = [f"{count} {action}" for count, action in ((created, "created"), (updated, "updated")) if count]
+    counts = Counter(pr.action for pr in outcome.prs)
+    parts = [f"{counts[action]} {action}" for action in ("created", "updated", "unchanged") if counts[action]]
     return ", ".join(parts) or _NONE
 
 

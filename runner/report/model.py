@@ -60,7 +60,7 @@ class PullRequest:
     number: int | None
     title: str
     branch: str | None
-    action: Literal["created", "updated"]
+    action: Literal["created", "updated", "unchanged"]  # unchanged: open, and already as Renovate wants it
 
 
 @dataclass(frozen=True, kw_only=True)

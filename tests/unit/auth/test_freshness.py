@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from unittest.mock import MagicMock
 
+import docker
 import pytest
 
 from runner.auth import TokenGrant, TokenSource, grant_for_repository, make_token_source
 from runner.auth.freshness import format_duration
+from runner.config import AuthConfig, RepoConfig, RunnerConfig
 from runner.errors import AuthError, TokenLifetimeError
+from runner.renovate.env import RunContext
+from runner.repo_run import SweepState, run_repository
+from runner.report.model import Reason, Status
 
 from .fakes import NOW, Clock, Settings, jwt_expiring, source_of
 
@@ -124,6 +131,36 @@ def test_a_later_repository_gets_the_renewed_token_without_asking_again() -> Non
 
     assert len(factory.built) == 2
     assert second.token.expires_on == NOW + timedelta(minutes=90)
+
+
+def test_a_repository_whose_freshest_token_is_below_the_floor_fails_with_reason_token_lifetime(
+    tmp_path: Path,
+) -> None:
+    source, factory = source_of(NOW + FLOOR + MARGIN - timedelta(seconds=1))
+    engine = MagicMock(spec=docker.DockerClient)
+    handed_out: list[str] = []
+    state = SweepState(
+        client=engine,
+        runner=RunnerConfig(organization="https://dev.azure.com/contoso/", auth=AuthConfig(margin=MARGIN, floor=FLOOR)),
+        context=RunContext(
+            run_id="unit", run_lock=tmp_path / "lock", image="renovate", dry_run=False, ca_bundle=None, host_environ={}
+        ),
+        report_dir=tmp_path,
+        token_source=source,
+        on_token=handed_out.append,
+        now=Clock().now,
+    )
+    repo = RepoConfig(repository="Platform/web", timeout=TIMEOUT, source=tmp_path / "repos" / "web.yaml")
+
+    outcome = run_repository(repo, 0, state)
+
+    assert (outcome.status, outcome.reason, outcome.log) == (Status.FAILED, Reason.TOKEN_LIFETIME, None)
+    assert (outcome.detail or "").startswith(
+        "the freshest Azure DevOps token (auth mode 'pipelines') is valid for only 9m 59s more"
+    )
+    assert len(factory.built) == 2  # the cached token, then a new credential's, were both too short
+    assert handed_out == []  # neither reached a container, nor even the pipeline's secret masking
+    assert engine.mock_calls == []  # no container was started
 
 
 def test_a_token_that_cannot_refresh_says_so_when_refused() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from runner.renovate.logs import MAX_PROBLEMS, WARN, LogSummary, RenovateEvent, parse_line
 from runner.renovate.outcome import build_outcome, read_report_file
-from runner.report.model import DependencyUpdate, Problem, Reason, RepoOutcome, Status
+from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, Status
 
 DATA = Path(__file__).parent / "data"
 LOG = "logs/Platform%2Fweb-app.ndjson"
@@ -111,6 +111,22 @@ def test_branches_name_the_branch_when_package_files_do_not(tmp_path: Path) -> N
     assert branches["express"] == "renovate/express-5.x"
     assert branches["node"] is None  # no branch in this report lists it
     assert len(updates) == 4  # merged, not doubled
+
+
+def test_pull_requests_renovate_kept_as_they_were_are_listed_as_unchanged(tmp_path: Path) -> None:
+    # Renovate logs no info line for a pull request that needs no update; its report file still names it.
+    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
+    kept = {"branchName": "renovate/typescript-5.x", "prNo": 7, "prTitle": "Update typescript to v5", "result": "done"}
+    report["repositories"]["Platform/web-app"]["branches"].append(kept)
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+    result = outcome(summarise("full-run.ndjson"), report_file=path)
+
+    assert [(pr.number, pr.action) for pr in result.prs] == [(42, "created"), (17, "updated"), (7, "unchanged")]
+    assert result.prs[-1] == PullRequest(
+        number=7, title="Update typescript to v5", branch="renovate/typescript-5.x", action="unchanged"
+    )
 
 
 def test_a_lookup_run_reads_the_local_key_and_succeeds_without_a_result() -> None:

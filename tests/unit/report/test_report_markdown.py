@@ -11,7 +11,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
 from runner.report.markdown import code, duration, link, render_summary, text
-from runner.report.model import RunReport
+from runner.report.model import PullRequest, RunReport
 
 PARSER = MarkdownIt("commonmark").enable("table")
 RENDERER = RendererHTML()
@@ -74,6 +74,17 @@ def test_a_row_shows_updates_by_type_prs_duration_and_log(report: RunReport) -> 
     skipped = tables(render_summary(report))[0][6]
     assert skipped[2:4] == ["-", "-"]
     assert skipped[5] == "-"
+
+
+def test_a_row_counts_pull_requests_kept_unchanged(report: RunReport) -> None:
+    web_app = report.repositories[0]
+    kept = PullRequest(number=7, title="Update typescript to v5", branch="renovate/typescript", action="unchanged")
+    again = dataclasses.replace(report, repositories=(dataclasses.replace(web_app, prs=(*web_app.prs, kept)),))
+
+    summary = render_summary(again)
+
+    assert tables(summary)[0][1][3] == "1 created, 1 updated, 1 unchanged"
+    assert "!7 unchanged: Update typescript to v5" in summary
 
 
 def test_details_list_updates_prs_and_problems(report: RunReport) -> None:
