@@ -44,15 +44,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from types import MappingProxyType, TracebackType
-from typing import Any, Self
+from types import MappingProxyType
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from tests.doubles.loopback import IncomingRequest, LoopbackServer, RecordedRequest, Reply
+from tests.doubles.loopback import IncomingRequest, LoopbackDouble, LoopbackServer, RecordedRequest, Reply
 from tests.doubles.tls import LoopbackCA
 
 ADO_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798"  # Azure DevOps' application id in Entra ID
@@ -156,7 +156,7 @@ _REJECTION_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 )
 
 
-class EntraDouble:
+class EntraDouble(LoopbackDouble):
     """The Entra ID double for one tenant; a context manager that serves HTTPS while open."""
 
     def __init__(
@@ -178,15 +178,6 @@ class EntraDouble:
         self._server = LoopbackServer(self._handle, ssl_context=ca.server_context(), name="entra-double")
 
     # -- lifecycle and addresses
-
-    def __enter__(self) -> Self:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._server.close()
 
     @property
     def authority(self) -> str:

@@ -209,3 +209,19 @@ class LoopbackServer:
     def clear_requests(self) -> None:
         with self._server.lock:
             self._server.recorded.clear()
+
+
+class LoopbackDouble:
+    """What every service double shares: it owns a `LoopbackServer` in `_server`, started and closed as a context
+    manager."""
+
+    _server: LoopbackServer
+
+    def __enter__(self) -> Self:
+        self._server.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._server.close()

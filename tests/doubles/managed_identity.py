@@ -21,17 +21,15 @@ from __future__ import annotations
 import secrets
 import uuid
 from http import HTTPStatus
-from types import TracebackType
-from typing import Self
 
 from tests.doubles.entra import EntraDouble, EntraError, ServicePrincipal
-from tests.doubles.loopback import IncomingRequest, LoopbackServer, RecordedRequest, Reply
+from tests.doubles.loopback import IncomingRequest, LoopbackDouble, LoopbackServer, RecordedRequest, Reply
 
 API_VERSION = "2019-08-01"
 _PATH = "/msi/token"
 
 
-class ManagedIdentityDouble:
+class ManagedIdentityDouble(LoopbackDouble):
     """The token endpoint of one host with one managed identity; a context manager that serves while open."""
 
     def __init__(self, entra: EntraDouble, identity: ServicePrincipal, *, identity_header: str | None = None) -> None:
@@ -39,15 +37,6 @@ class ManagedIdentityDouble:
         self.identity = identity
         self.identity_header = identity_header or secrets.token_urlsafe(24)
         self._server = LoopbackServer(self._handle, name="managed-identity-double")
-
-    def __enter__(self) -> Self:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._server.close()
 
     @property
     def endpoint(self) -> str:

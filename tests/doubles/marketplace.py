@@ -54,13 +54,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from tests.doubles.jwt_verifier import InvalidToken, JwtVerifier
-from tests.doubles.loopback import IncomingRequest, LoopbackServer, RecordedRequest, Reply
+from tests.doubles.loopback import IncomingRequest, LoopbackDouble, LoopbackServer, RecordedRequest, Reply
 
 _ASSEMBLY = "Microsoft.VisualStudio.Services.Gallery.WebApi"
 _VSIX_NAMESPACE = "{http://schemas.microsoft.com/developer/vsx-schema/2011}"
@@ -128,7 +127,7 @@ class _Refused(Exception):
         self.reply = reply
 
 
-class MarketplaceDouble:
+class MarketplaceDouble(LoopbackDouble):
     """The Marketplace double; a context manager that serves HTTP on 127.0.0.1 while open."""
 
     def __init__(self, verifier: JwtVerifier, *, on_request: Callable[[IncomingRequest], None] | None = None) -> None:
@@ -145,15 +144,6 @@ class MarketplaceDouble:
         self._server = LoopbackServer(self._handle, name="marketplace-double")
 
     # -- lifecycle and records
-
-    def __enter__(self) -> Self:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._server.close()
 
     @property
     def url(self) -> str:

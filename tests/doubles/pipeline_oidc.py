@@ -32,11 +32,10 @@ import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from tests.doubles.entra import TOKEN_EXCHANGE_AUDIENCE, FederatedCredential, SigningKey
-from tests.doubles.loopback import IncomingRequest, LoopbackServer, RecordedRequest, Reply
+from tests.doubles.loopback import IncomingRequest, LoopbackDouble, LoopbackServer, RecordedRequest, Reply
 from tests.doubles.tls import LoopbackCA
 
 OIDC_TOKEN_LIFETIME = 600  # seconds; Azure DevOps' OIDC tokens are meant to be exchanged at once
@@ -95,7 +94,7 @@ class ServiceConnection:
     project: str
 
 
-class PipelineOidcDouble:
+class PipelineOidcDouble(LoopbackDouble):
     """One pipeline job's OIDC endpoint; a context manager that serves while open."""
 
     def __init__(
@@ -122,15 +121,6 @@ class PipelineOidcDouble:
         self._lock = threading.Lock()
         context = ca.server_context() if ca is not None else None
         self._server = LoopbackServer(self._handle, ssl_context=context, name="pipeline-oidc-double")
-
-    def __enter__(self) -> Self:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self._server.close()
 
     @property
     def request_uri(self) -> str:
