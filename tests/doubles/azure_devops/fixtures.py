@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.doubles import entra
 from tests.doubles.jwt_verifier import AZURE_DEVOPS_RESOURCE_ID, JwtVerifier
 
 from .double import AzureDevOpsDouble
@@ -29,21 +27,17 @@ TEST_APP_ID: Final = "5c2f6a1e-8b3d-4e7f-9a01-6d4c3b2a1f00"
 
 @dataclass(frozen=True)
 class SigningKey:
-    """An RSA key pair that signs access tokens the way Entra ID does (RS256, Azure DevOps audience)."""
+    """Signs access tokens the way Entra ID does (RS256, Azure DevOps audience), for tests of this double alone."""
 
-    private_pem: bytes
-    public_pem: bytes
+    key: entra.SigningKey
 
     @classmethod
     def generate(cls) -> SigningKey:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        public_pem = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return cls(private_pem=private_pem, public_pem=public_pem)
+        return cls(entra.SigningKey.generate())
+
+    @property
+    def public_pem(self) -> str:
+        return self.key.public_key_pem
 
     def mint(
         self,
@@ -71,7 +65,7 @@ class SigningKey:
             "uti": uuid.uuid4().hex,
             **extra,
         }
-        return jwt.encode(claims, self.private_pem, algorithm="RS256", headers={"kid": "double-test-key"})
+        return self.key.sign(claims)
 
     def verifier(self) -> JwtVerifier:
         return JwtVerifier(self.public_pem)
