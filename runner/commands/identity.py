@@ -20,7 +20,7 @@ from runner.azure_devops import AzureDevOpsClient
 from runner.config.models import DEFAULT_VSSPS_URL
 from runner.config.urls import normalise_service_url
 from runner.errors import AuthError, ConfigError
-from runner.scenarios.tokens import auth_from_args, describe_validity, get_token
+from runner.scenarios.tokens import add_auth_arguments, auth_from_args, describe_validity, get_token
 
 VSSPS_URL_ENV = "RENOVATE_RUNNER_VSSPS_URL"
 
@@ -78,6 +78,16 @@ def vssps_url_from(flag: str | None, environ: Mapping[str, str]) -> str:
         return normalise_service_url(url)
     except ValueError as error:
         raise ConfigError(f"{source}: {error}, e.g. {DEFAULT_VSSPS_URL}") from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_auth_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the identity as JSON, for scripts")
+    parser.add_argument(
+        "--vssps-url",
+        metavar="URL",
+        help=f"the profile service (default: ${VSSPS_URL_ENV}, else the real service)",
+    )
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from runner.auth.modes import modes_for
 from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_azure
+from runner.commands import arguments
 from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
 from runner.config.durations import format_duration
 from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
@@ -23,6 +24,12 @@ class AuthPreview:
     mode: str  # as configured
     applies: str | None  # the mode a run would use here, when that is known without asking for a token
     note: str
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    arguments.add_config(parser)
+    arguments.add_selection(parser)
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON, for scripts")
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:

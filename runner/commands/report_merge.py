@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 import structlog
@@ -12,6 +13,11 @@ from runner.console import print_summary
 from runner.report.merge import merge_report_dirs
 
 log = structlog.get_logger()
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directories", nargs="+", type=Path, metavar="DIR", help="a shard's report directory")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the merged report")
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:

@@ -22,6 +22,7 @@ import docker
 import structlog
 
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
+from runner.commands import arguments
 from runner.config import RepoConfig, RunnerConfig, load_config
 from runner.console import ProgressObserver, observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
@@ -58,6 +59,22 @@ class SweepPlan:
     @property
     def shard_label(self) -> str | None:
         return self.shard.label if self.shard is not None else None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    arguments.add_config(parser)
+    arguments.add_selection(parser)
+    parser.add_argument("--report-dir", type=Path, help="where to write the report (default: report_dir from config)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="Renovate's full dry run: look up and plan updates, push nothing",
+    )
+    parser.add_argument(
+        "--concurrency", type=arguments.positive_int, help="repositories at once (default: from config)"
+    )
+    parser.add_argument("--image", help="Renovate image to use instead of renovate.image")
+    parser.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:

@@ -10,6 +10,14 @@ from typing import TextIO
 from runner.config import config_json_schema
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kind",
+        choices=("runner", "repo"),
+        help="only the schema of runner.yaml or of repos/*.yaml (default: both)",
+    )
+
+
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
     schemas = {kind: config_json_schema(kind) for kind in ("runner", "repo")}
     document = schemas[args.kind] if args.kind else schemas

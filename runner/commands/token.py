@@ -16,7 +16,7 @@ from typing import TextIO
 
 from runner import pipelines
 from runner.errors import ConfigError
-from runner.scenarios.tokens import auth_from_args, describe_token, get_token
+from runner.scenarios.tokens import add_auth_arguments, auth_from_args, describe_token, get_token
 
 DEFAULT_VARIABLE = "RENOVATE_TOKEN"
 # What Azure Pipelines accepts as a user-defined variable name, and the prefixes it keeps for itself (any case):
@@ -44,6 +44,20 @@ def variable_name(text: str) -> str:
             f"IntegrationTestingToken and `env: {{SECRET_INTEGRATION_TESTING_TOKEN: $(IntegrationTestingToken)}}`"
         )
     return text
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_auth_arguments(parser)
+    parser.add_argument(
+        "--variable",
+        type=variable_name,
+        default=DEFAULT_VARIABLE,
+        metavar="NAME",
+        help=f"the secret pipeline variable to set (default: {DEFAULT_VARIABLE})",
+    )
+    parser.add_argument(
+        "--raw", action="store_true", help="print the token itself; only to a pipe or a file, never a terminal"
+    )
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO, err: TextIO | None = None) -> int:

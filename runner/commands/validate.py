@@ -6,7 +6,12 @@ import argparse
 from collections.abc import Mapping
 from typing import TextIO
 
+from runner.commands import arguments
 from runner.config import load_config
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    arguments.add_config(parser)
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
