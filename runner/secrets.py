@@ -34,6 +34,12 @@ def redact(text: str) -> str:
     return text
 
 
+def longest_secret() -> int:
+    """The length of the longest registered secret (0 when there is none)."""
+    with _lock:
+        return max(map(len, _secrets), default=0)
+
+
 def clear_secrets() -> None:
     """Forget all registered secrets (tests use this to isolate cases)."""
     with _lock:

@@ -75,7 +75,7 @@ class LineSplitter:
             self._buffer.clear()
 
     def close(self) -> None:
-        if self._buffer:
+        if self._buffer or self._in_long_line:  # an over-long line's last piece marks where it ends
             self._emit(bytes(self._buffer), end_of_line=True)
             self._buffer.clear()
 

@@ -18,7 +18,7 @@ import structlog
 
 from runner.renovate.container import Stream
 from runner.renovate.logs import ERROR, LogSummary, parse_line, problem_from_event
-from runner.secrets import redact
+from runner.secrets import longest_secret, redact
 
 log = structlog.get_logger()
 
@@ -28,6 +28,7 @@ class LogSink:
         self.path = path
         self.summary = summary
         self.unparsed_long_lines = 0
+        self._held_back = ""  # the tail of an over-long line's last piece, see _write_piece
         self._file: IO[str] | None = None
         self._lock = threading.Lock()  # stdout and stderr lines arrive from one reader, but be safe
 
@@ -41,22 +42,21 @@ class LogSink:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._held_back:  # the stream ended inside an over-long line
+            self._file_write(self._held_back + "\n")
+            self._held_back = ""
         if self._file is not None:
             self._file.close()
             self._file = None
 
     def on_line(self, stream: Stream, raw: bytes, complete: bool, ends_line: bool) -> None:
-        text = redact(raw.decode("utf-8", errors="replace"))
         with self._lock:
             if self._file is None:
                 return
             if not complete:
-                # Written piece by piece as it streams, never parsed (ARCHITECTURE.md: output lines over the cap).
-                self._file.write(text)
-                if ends_line:
-                    self._file.write("\n")
-                    self.unparsed_long_lines += 1
+                self._write_piece(raw.decode("utf-8", errors="replace"), ends_line)
                 return
+            text = redact(raw.decode("utf-8", errors="replace"))
             event = parse_line(text)
             if event is None:
                 if text.strip():
@@ -75,3 +75,21 @@ class LogSink:
                 renovate_level=event.level_name,
                 message=problem_from_event(event).message,
             )
+
+    def _write_piece(self, piece: str, ends_line: bool) -> None:
+        """A piece of a line over the length cap: written as it streams, never parsed (ARCHITECTURE.md).
+
+        A secret may straddle two pieces, so the end of each piece that could start one is held back and
+        redacted together with the next piece.
+        """
+        text = redact(self._held_back + piece)
+        keep = 0 if ends_line else min(len(text), max(longest_secret() - 1, 0))
+        self._held_back = text[len(text) - keep :]
+        self._file_write(text[: len(text) - keep])
+        if ends_line:
+            self._file_write("\n")
+            self.unparsed_long_lines += 1
+
+    def _file_write(self, text: str) -> None:
+        if self._file is not None:
+            self._file.write(text)
