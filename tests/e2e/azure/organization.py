@@ -385,6 +385,12 @@ class Organization:
             self._docker.volumes.get(self.cache_volume).remove(force=True)
 
 
+@pytest.fixture(name="token_lifetime")
+def token_lifetime_fixture() -> int:
+    """Seconds the Entra double's tokens live; a test module overrides this fixture for short-lived tokens."""
+    return DEFAULT_TOKEN_LIFETIME
+
+
 @pytest.fixture(name="organization")
 def organization_fixture(
     tmp_path: Path,
@@ -392,14 +398,16 @@ def organization_fixture(
     ca_bundle: Path,
     renovate_image: str,
     docker_client: docker.DockerClient,
+    token_lifetime: int,
 ) -> Iterator[Organization]:
-    """An empty organization with hour-long tokens; seed it and configure the product per test."""
+    """An empty organization; seed it and configure the product per test."""
     with Organization(
         tmp_path / "organization",
         ca=loopback_ca,
         ca_bundle=ca_bundle,
         image=renovate_image,
         docker_client=docker_client,
+        token_lifetime=token_lifetime,
     ) as organization:
         yield organization
 

@@ -9,14 +9,9 @@ sees an expired token, and Entra ID is asked for new tokens only as often as the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import docker
 import pytest
-
-from tests.doubles.tls import LoopbackCA
 
 from .organization import Organization, package_json
 
@@ -33,23 +28,9 @@ REPOSITORIES = [f"Platform/service-{number}" for number in range(1, 6)]
 assert len(REPOSITORIES) * TASK_S > TOKEN_LIFETIME_S
 
 
-@pytest.fixture(name="organization")
-def short_lived_organization(
-    tmp_path: Path,
-    loopback_ca: LoopbackCA,
-    ca_bundle: Path,
-    renovate_image: str,
-    docker_client: docker.DockerClient,
-) -> Iterator[Organization]:
-    with Organization(
-        tmp_path / "organization",
-        ca=loopback_ca,
-        ca_bundle=ca_bundle,
-        image=renovate_image,
-        docker_client=docker_client,
-        token_lifetime=TOKEN_LIFETIME_S,
-    ) as organization:
-        yield organization
+@pytest.fixture(name="token_lifetime")
+def short_token_lifetime() -> int:
+    return TOKEN_LIFETIME_S
 
 
 def as_seconds(duration: timedelta) -> str:
