@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prepares this machine to run and test renovate-runner: Debian's Docker engine and debootstrap, a running
-# dockerd, the Python environment (.venv, from uv.lock) and the Renovate image. Safe to run again: each step
-# only does what is missing, so a prepared machine is done in seconds.
+# dockerd, the Python environment (.venv, from uv.lock), the Renovate image and the fast-starting image derived
+# from it (scripts/renovate-fast-image.sh). Safe to run again: each step only does what is missing, so a prepared
+# machine is done in seconds.
 #
 # Progress goes to stderr. The last lines on stdout are shell assignments for callers to eval:
 #   UV=<path of the uv executable>
-#   RENOVATE_RUNNER_IMAGE=<image reference>
+#   RENOVATE_RUNNER_IMAGE=<the fast-starting image: what the demo and the tests run>
+#   RENOVATE_RUNNER_BASE_IMAGE=<the Renovate image it was derived from: the benchmark's reference>
 #
 # Environment:
 #   DOCKERD_LOG            where a dockerd started here writes its output (default /var/log/dockerd.log)
@@ -108,14 +110,17 @@ sync_python_env() {
 main() {
   ensure_apt_packages
   ensure_dockerd
-  local uv image
+  local uv image fast_image
   uv=$(ensure_uv)
   sync_python_env "$uv"
   image=$(bash "${repo_root}/scripts/renovate-image.sh" | tail -n 1)
   [[ -n "$image" ]] || die "scripts/renovate-image.sh named no image"
-  log "Renovate image: ${image}"
+  fast_image=$(bash "${repo_root}/scripts/renovate-fast-image.sh" "$image" | tail -n 1)
+  [[ -n "$fast_image" ]] || die "scripts/renovate-fast-image.sh named no image"
+  log "Renovate image: ${image}; fast-starting: ${fast_image}"
   printf 'UV=%q\n' "$uv"
-  printf 'RENOVATE_RUNNER_IMAGE=%q\n' "$image"
+  printf 'RENOVATE_RUNNER_IMAGE=%q\n' "$fast_image"
+  printf 'RENOVATE_RUNNER_BASE_IMAGE=%q\n' "$image"
 }
 
 # Sourcing defines the functions only, so each step can be run on its own.

@@ -10,8 +10,8 @@ cd "$repo_root"
 # A separate assignment, not eval "$(...)": eval would hide a failed setup behind its own exit status.
 setup_env=$(bash scripts/setup.sh)
 eval "$setup_env"
-# The Docker and end-to-end tests run this image.
-export RENOVATE_RUNNER_IMAGE
+# The Docker and end-to-end tests run the fast-starting image; its own tests compare it with the base image.
+export RENOVATE_RUNNER_IMAGE RENOVATE_RUNNER_BASE_IMAGE
 # The checks run against uv.lock as committed; `uv run` must never rewrite it.
 export UV_LOCKED=1
 

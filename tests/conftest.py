@@ -15,7 +15,8 @@ import structlog
 
 from runner.secrets import clear_secrets
 
-IMAGE_ENV = "RENOVATE_RUNNER_IMAGE"
+IMAGE_ENV = "RENOVATE_RUNNER_IMAGE"  # the fast-starting image, which the runner's tests run
+BASE_IMAGE_ENV = "RENOVATE_RUNNER_BASE_IMAGE"  # the Renovate image it was derived from
 DEFAULT_TEST_IMAGE = "renovate-runner/renovate:44.121.2"
 
 
@@ -39,14 +40,23 @@ def docker_client() -> Iterator[docker.DockerClient]:
     client.close()
 
 
-@pytest.fixture(scope="session")
-def renovate_image(docker_client: docker.DockerClient) -> str:
-    image = os.environ.get(IMAGE_ENV, DEFAULT_TEST_IMAGE)
+def _present_image(docker_client: docker.DockerClient, variable: str) -> str:
+    image = os.environ.get(variable, DEFAULT_TEST_IMAGE)
     try:
         docker_client.images.get(image)
     except docker.errors.ImageNotFound:
-        pytest.fail(f"Renovate image {image} is missing; scripts/test.sh builds it (scripts/renovate-image.sh)")
+        pytest.fail(f"Renovate image {image} ({variable}) is missing; scripts/test.sh builds it (scripts/setup.sh)")
     return image
+
+
+@pytest.fixture(scope="session")
+def renovate_image(docker_client: docker.DockerClient) -> str:
+    return _present_image(docker_client, IMAGE_ENV)
+
+
+@pytest.fixture(scope="session")
+def base_renovate_image(docker_client: docker.DockerClient) -> str:
+    return _present_image(docker_client, BASE_IMAGE_ENV)
 
 
 pytest_plugins = [

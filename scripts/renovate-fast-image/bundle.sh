@@ -1,0 +1,70 @@
+#!/bin/sh
+# Runs inside a container of the Renovate image being derived from, as root (see scripts/renovate-fast-image.sh):
+# bundles Renovate's code into one file, primes V8's code cache with a whole Renovate run, and points the
+# `renovate` command at the bundle. The original entry point stays as `renovate-unbundled`.
+#
+# Usage: bundle.sh ESBUILD PRIME_REPOSITORY_DIR
+#   ESBUILD  esbuild's native executable (a static binary, so it runs in any image of this machine's type)
+set -eu
+
+esbuild=$1
+prime_source=$2
+recipe_dir=$(dirname "$0")
+
+renovate_bin=$(command -v renovate)
+entry=$(readlink -f "$renovate_bin")
+case "$entry" in
+  */dist/renovate.js) ;;
+  *)
+    echo "bundle.sh: renovate is ${entry}, not <package>/dist/renovate.js; cannot bundle this image" >&2
+    exit 1
+    ;;
+esac
+package_dir=$(dirname "$(dirname "$entry")")
+out="${package_dir}/fast-start"
+mkdir -p "$out"
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+# Kept out of the bundle, loaded from node_modules as before:
+# - packages that read files next to their own code (__dirname): azure-devops-node-api (its package.json),
+#   @grpc/*, @yarnpkg/libzip, @cdktf/hcl2json, @baszalmstra/rattler, @one-ini/wasm, editorconfig (WebAssembly),
+#   @renovatebot/pgp and openpgp (loaded on demand anyway);
+# - native addons or packages that may be absent: re2, dtrace-provider (optional to bunyan), performance;
+# - prettier, which Renovate requires only when it formats a file;
+# - import-in-the-middle and require-in-the-middle, OpenTelemetry's loader hooks, which must see real modules.
+externals="re2 dtrace-provider performance prettier azure-devops-node-api @grpc/grpc-js @grpc/proto-loader
+  @yarnpkg/libzip @cdktf/hcl2json @baszalmstra/rattler @one-ini/wasm editorconfig @renovatebot/pgp openpgp
+  import-in-the-middle require-in-the-middle"
+set --
+for name in $externals; do
+  set -- "$@" "--external:${name}"
+done
+# import.meta.url becomes the bundle's own URL, so Renovate's createRequire(import.meta.url) finds
+# ../package.json and its dependencies from the bundle's directory, one level below the package like dist/.
+"$esbuild" "$entry" --bundle --platform=node --format=cjs "--target=node${node_major}" \
+  --outfile="${out}/renovate.cjs" --define:import.meta.url=__renovateImportMetaUrl \
+  '--banner:js=const __renovateImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' \
+  --log-level=error "$@"
+cp "${recipe_dir}/renovate-fast.cjs" "${out}/renovate-fast.cjs"
+chmod 0755 "${out}/renovate-fast.cjs"
+
+# The priming run: Renovate's local platform extracting the sample repository's dependencies, with no network.
+prime_dir=$(mktemp -d)
+cp -R "${prime_source}/." "$prime_dir"
+git -C "$prime_dir" init --quiet
+git -C "$prime_dir" -c user.name=prime -c user.email=prime@localhost add --all
+git -C "$prime_dir" -c user.name=prime -c user.email=prime@localhost commit --quiet --message prime
+(
+  cd "$prime_dir"
+  env RENOVATE_FAST_START_WRITE_CACHE=1 RENOVATE_PLATFORM=local RENOVATE_DRY_RUN=extract LOG_LEVEL=warn \
+    RENOVATE_ONBOARDING=false RENOVATE_REQUIRE_CONFIG=optional RENOVATE_BASE_DIR="${prime_dir}.base" \
+    node "${out}/renovate-fast.cjs"
+)
+rm -rf "$prime_dir" "${prime_dir}.base"
+[ -s "${out}/renovate.cjs.v8cache" ] || {
+  echo "bundle.sh: the priming run wrote no code cache" >&2
+  exit 1
+}
+
+ln -sf "$entry" "$(dirname "$renovate_bin")/renovate-unbundled"
+ln -sf "${out}/renovate-fast.cjs" "$renovate_bin"
