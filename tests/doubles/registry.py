@@ -40,6 +40,8 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from tests.doubles.latency import Latency, wait
+
 DATA_DIR = Path(__file__).with_name("registry_data")
 LOOPBACK = "127.0.0.1"
 PYPI_PREFIX = "/pypi/"
@@ -160,9 +162,10 @@ class RecordedRequest:
 class _RegistryServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, packages: FrozenPackages) -> None:
+    def __init__(self, packages: FrozenPackages, latency: Latency) -> None:
         super().__init__((LOOPBACK, 0), _RegistryHandler)
         self.packages = packages
+        self.latency = latency
         self.recorded: list[RecordedRequest] = []
         self.lock = threading.Lock()
 
@@ -177,6 +180,7 @@ class _RegistryHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        wait(self.server.latency.registry_s)
         path = urlsplit(self.path).path
         body = self._lookup(path)
         if body is None:
@@ -221,10 +225,13 @@ class _RegistryHandler(BaseHTTPRequestHandler):
 
 
 class RegistryDouble:
-    """A started-on-demand registry on 127.0.0.1 at a free port; use it as a context manager."""
+    """A started-on-demand registry on 127.0.0.1 at a free port; use it as a context manager.
 
-    def __init__(self, packages: FrozenPackages | None = None) -> None:
-        self._server = _RegistryServer(packages or FrozenPackages.load())
+    With a `latency`, each lookup waits `latency.registry_s` before it is answered, as a real registry makes it.
+    """
+
+    def __init__(self, packages: FrozenPackages | None = None, *, latency: Latency = Latency.NONE) -> None:
+        self._server = _RegistryServer(packages or FrozenPackages.load(), latency)
         self._thread = threading.Thread(target=self._serve, name="registry-double", daemon=True)
 
     def _serve(self) -> None:

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Final, Self
 
 from tests.doubles.jwt_verifier import JwtVerifier
+from tests.doubles.latency import Latency
 
 from . import git
 from .auth import DEFAULT_AUTHORITY
@@ -59,7 +60,8 @@ class AzureDevOpsDouble:
 
     ``verifier`` checks every bearer token (the Entra ID double's public key). ``tenant_id``, when given, is the
     organization's Entra tenant: tokens from another tenant are refused. ``authority`` only goes into the
-    ``WWW-Authenticate`` challenge of refusals.
+    ``WWW-Authenticate`` challenge of refusals. ``latency`` delays each REST and git request as the real service's
+    network round trips do (none by default).
     """
 
     def __init__(
@@ -69,13 +71,14 @@ class AzureDevOpsDouble:
         organization: str = DEFAULT_ORGANIZATION,
         tenant_id: str | None = None,
         authority: str = DEFAULT_AUTHORITY,
+        latency: Latency = Latency.NONE,
     ) -> None:
         if organization.lower() in ("vssps", "_apis", "_git"):
             raise ValueError(f"{organization!r} is a path the double uses for itself; pick another organization")
         self._scratch = Path(tempfile.mkdtemp(prefix="ado-double-"))
         self._state = State(organization=organization, git_root=self._scratch / "git")
         self._server = DoubleServer(
-            self._state, ServerSettings(verifier=verifier, tenant_id=tenant_id, authority=authority)
+            self._state, ServerSettings(verifier=verifier, tenant_id=tenant_id, authority=authority, latency=latency)
         )
         self._thread = threading.Thread(target=self._serve, name="azure-devops-double", daemon=True)
 

@@ -20,6 +20,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.doubles.jwt_verifier import JwtVerifier
+from tests.doubles.latency import Latency, wait
 
 from . import git
 from .auth import Credentials, authenticate, challenge_headers, git_refusal, rest_refusal
@@ -55,6 +56,7 @@ class ServerSettings:
     verifier: JwtVerifier
     tenant_id: str | None
     authority: str
+    latency: Latency = Latency.NONE
 
 
 class DoubleServer(ThreadingHTTPServer):
@@ -94,10 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
         )
         git_match = _GIT_PATH.match(incoming.raw_path) if incoming.base == "org" else None
         if git_match is not None and git.is_smart_http_suffix(git_match["suffix"]):
+            wait(self.server.settings.latency.git_s)
             response = self._git(git_match, incoming, credentials, body)
             route_name = f"{self.command} {GIT_ROUTE_PREFIX}{git_match['suffix']}"
             self._finish(incoming, route_name, credentials, None, response)
             return
+        wait(self.server.settings.latency.rest_s)
         query = {key.lower(): value for key, value in parse_qsl(incoming.query, keep_blank_values=True)}
         api_version = requested_api_version(query, self.headers.get("Accept"))
         known_route, response = self._rest(incoming, query, api_version, credentials, body)

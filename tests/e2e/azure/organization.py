@@ -54,6 +54,7 @@ from tests.doubles.identity_fixtures import (
     WORKLOAD_SUBJECT,
 )
 from tests.doubles.jwt_verifier import JwtVerifier
+from tests.doubles.latency import Latency
 from tests.doubles.managed_identity import ManagedIdentityDouble
 from tests.doubles.pipeline_oidc import (
     OidcIssuer,
@@ -158,6 +159,7 @@ class Organization:
         image: str,
         docker_client: docker.DockerClient,
         token_lifetime: int = DEFAULT_TOKEN_LIFETIME,
+        latency: Latency = Latency.NONE,
     ) -> None:
         self.root = root
         self.workspace = root / "workspace"  # configuration, reports and locks: all scanned for leaks
@@ -184,8 +186,8 @@ class Organization:
         self.entra.trust_issuer(self.workload_issuer.url, self.workload_issuer.jwks())
         self.managed_identity = ManagedIdentityDouble(self.entra, MANAGED_IDENTITY)
         verifier = JwtVerifier(self.entra.public_key_pem, issuer=self.entra.issuer)
-        self.devops = AzureDevOpsDouble(verifier, organization=ORGANIZATION, tenant_id=TENANT_ID)
-        self.registry = RegistryDouble()
+        self.devops = AzureDevOpsDouble(verifier, organization=ORGANIZATION, tenant_id=TENANT_ID, latency=latency)
+        self.registry = RegistryDouble(latency=latency)
 
     def __enter__(self) -> Self:
         for double in (self.entra, self.pipeline, self.managed_identity, self.devops, self.registry):
