@@ -15,7 +15,7 @@ from runner.auth.modes import modes_for
 from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_azure
 from runner.commands import arguments
 from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
-from runner.config.durations import format_duration
+from runner.durations import format_duration
 from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
 
 
@@ -129,7 +129,7 @@ def _repository(repo: RepoConfig, runner: RunnerConfig, shard: str | None) -> di
         "name": repo.name,
         "kind": "local" if repo.is_local else "azure",
         "enabled": repo.enabled,
-        "timeout": format_duration(timeout),
+        "timeout": format_duration(timeout, "yaml"),
         "timeout_s": int(timeout.total_seconds()),
         "shard": shard,
     }

@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from runner.durations import format_seconds
 from runner.renovate.logs import MAX_PROBLEMS, LogSummary, event_from_record, problem_from_event
 from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, Status
 
@@ -94,7 +95,7 @@ def _stopped_verdict(*, oom_killed: bool, timed_out: bool, cancelled: bool, dura
             Status.TIMED_OUT,
             Reason.TIMEOUT,
             f"Renovate did not finish within the repository's timeout and was stopped after "
-            f"{_duration(duration_s)}; raise `timeout` for this repository, or find in the log where it "
+            f"{format_seconds(duration_s)}; raise `timeout` for this repository, or find in the log where it "
             "stalled.",
         )
     if oom_killed:
@@ -163,11 +164,6 @@ def _failed_detail(exit_code: int, first_error: Problem | None) -> str:
 def _sentence(message: str) -> str:
     """A problem message quoted inside a sentence of ours, without doubled full stops."""
     return message.rstrip(" .")
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _merge_prs(logged: Sequence[PullRequest], filed: Iterable[PullRequest]) -> tuple[PullRequest, ...]:

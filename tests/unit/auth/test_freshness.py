@@ -10,7 +10,6 @@ import docker
 import pytest
 
 from runner.auth import TokenGrant, TokenSource, grant_for_repository, make_token_source
-from runner.auth.freshness import format_duration
 from runner.config import AuthConfig, RepoConfig, RunnerConfig
 from runner.errors import AuthError, TokenLifetimeError
 from runner.renovate.env import RunContext
@@ -187,17 +186,3 @@ def test_a_source_that_cannot_refresh_still_gets_a_shortened_timeout() -> None:
 
     assert result.timeout == timedelta(minutes=10)
     assert "auth mode 'token-env'" in (result.note or "")
-
-
-@pytest.mark.parametrize(
-    ("duration", "text"),
-    [
-        (timedelta(0), "0s"),
-        (timedelta(seconds=59, milliseconds=999), "59s"),
-        (timedelta(minutes=30), "30m"),
-        (timedelta(hours=1, seconds=3), "1h 3s"),
-        (timedelta(hours=26, minutes=5, seconds=1), "26h 5m 1s"),
-    ],
-)
-def test_durations_read_as_people_write_them(duration: timedelta, text: str) -> None:
-    assert format_duration(duration) == text

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from runner.config.durations import format_duration, parse_duration
+from runner.config.durations import parse_duration
 from runner.config.sizes import format_memory, parse_memory
+from runner.durations import format_duration
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def test_parse_duration_rejects_zero_and_negative(written: object) -> None:
     [(timedelta(minutes=30), "30m"), (timedelta(hours=1, seconds=5), "1h5s"), (timedelta(0), "0s")],
 )
 def test_format_duration_is_the_inverse(duration: timedelta, written: str) -> None:
-    assert format_duration(duration) == written
+    assert format_duration(duration, "yaml") == written
     if duration:
         assert parse_duration(written) == duration
 
