@@ -18,11 +18,12 @@ from runner.config import RepoConfig, RunnerConfig
 from runner.errors import AuthError, EngineError, TokenLifetimeError
 from runner.naming import slug
 from runner.renovate.container import ENGINE_CONNECTION_ERRORS, RenovateContainer
-from runner.renovate.env import RunContext, container_spec
+from runner.renovate.env import REPORT_FILE_NAME, RunContext, container_spec
 from runner.renovate.logs import LogSummary
 from runner.renovate.logsink import LogSink
 from runner.renovate.outcome import build_outcome
 from runner.report.model import Reason, RepoOutcome, Status
+from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR
 from runner.secrets import register_secret
 
 log = structlog.get_logger()
@@ -47,7 +48,7 @@ class SweepState:
 
 
 def log_path(report_dir: Path, repository: str) -> Path:
-    return report_dir / "logs" / f"{slug(repository)}.ndjson"
+    return report_dir / LOGS_DIR / f"{slug(repository)}.ndjson"
 
 
 def run_repository(repo: RepoConfig, index: int, state: SweepState) -> RepoOutcome:
@@ -129,7 +130,7 @@ def _run(repo: RepoConfig, index: int, state: SweepState, started: float) -> Rep
         oom_killed=result.oom_killed,
         timed_out=result.timed_out,
         cancelled=result.cancelled,
-        report_file=report_mount / "report.json",
+        report_file=report_mount / REPORT_FILE_NAME,
         summary=summary,
         duration_s=time.monotonic() - started,
         log=_relative(repo_log, state.report_dir),
@@ -139,7 +140,7 @@ def _run(repo: RepoConfig, index: int, state: SweepState, started: float) -> Rep
 
 def _prepare_report_mount(report_dir: Path, repository: str) -> Path:
     """A fresh, world-writable directory for Renovate's report file: the container runs as uid 12021."""
-    path = report_dir / "renovate" / slug(repository)
+    path = report_dir / RENOVATE_REPORTS_DIR / slug(repository)
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     path.chmod(0o777)

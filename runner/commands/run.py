@@ -32,7 +32,7 @@ from runner.preflight import run_preflight
 from runner.renovate import engine
 from runner.renovate.env import RunContext
 from runner.repo_run import SweepState
-from runner.report.write import write_report
+from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
 from runner.sweep import SweepResult, run_sweep
 
 log = structlog.get_logger()
@@ -202,5 +202,5 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
 
 def _clear_previous_outputs(report_dir: Path) -> None:
     """Logs and Renovate reports of an earlier sweep into the same directory would mix with this one's."""
-    for name in ("logs", "renovate"):
+    for name in (LOGS_DIR, RENOVATE_REPORTS_DIR):
         shutil.rmtree(report_dir / name, ignore_errors=True)

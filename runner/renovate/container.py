@@ -23,6 +23,7 @@ from docker.models.containers import Container
 from docker.types import LogConfig, Mount
 
 from runner.errors import EngineError
+from runner.renovate.logs import MAX_LINE_LENGTH
 from runner.renovate.spec import BindMount, ContainerSpec
 
 log = structlog.get_logger()
@@ -70,7 +71,7 @@ class LineSplitter:
             del self._buffer[: newline + 1]
             self._emit(line, end_of_line=True)
         if len(self._buffer) > self._max_line:
-            # Written as it streams, never held whole in memory, and not parsed (ARCHITECTURE.md, long lines).
+            # Written as it streams, never held whole in memory, and not parsed (see MAX_LINE_LENGTH).
             self._emit(bytes(self._buffer), end_of_line=False)
             self._buffer.clear()
 
@@ -88,7 +89,7 @@ class LineSplitter:
 class RenovateContainer:
     """A context manager over one container; `__exit__` removes it whatever happened inside."""
 
-    def __init__(self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = 1024 * 1024) -> None:
+    def __init__(self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = MAX_LINE_LENGTH) -> None:
         self._client = client
         self._spec = spec
         self._max_line = max_line

@@ -17,7 +17,8 @@ from runner.renovate.engine import CACHE_DIR_IN_CONTAINER
 from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
 
 REPORT_DIR_IN_CONTAINER = "/renovate-report"
-REPORT_FILE_IN_CONTAINER = f"{REPORT_DIR_IN_CONTAINER}/report.json"
+REPORT_FILE_NAME = "report.json"  # Renovate's report file, in the directory mounted at REPORT_DIR_IN_CONTAINER
+REPORT_FILE_IN_CONTAINER = f"{REPORT_DIR_IN_CONTAINER}/{REPORT_FILE_NAME}"
 CA_BUNDLE_IN_CONTAINER = "/etc/renovate-runner/ca-bundle.crt"
 LOCAL_REPO_IN_CONTAINER = "/usr/src/app"  # the official image's workdir; the local platform reads the cwd
 
