@@ -18,7 +18,7 @@ from runner.config import RepoConfig, RunnerConfig
 from runner.errors import AuthError, EngineError, TokenLifetimeError
 from runner.naming import slug
 from runner.renovate.container import ENGINE_CONNECTION_ERRORS, RenovateContainer
-from runner.renovate.env import REPORT_FILE_NAME, RunContext, container_spec
+from runner.renovate.container_spec import REPORT_FILE_NAME, RunContext, container_spec
 from runner.renovate.logs import LogSummary
 from runner.renovate.logsink import LogSink
 from runner.renovate.outcome import build_outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from runner.plan import Shard, parse_shard
+from runner.sharding import Shard, parse_shard
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_
 from runner.commands import arguments
 from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
 from runner.durations import format_duration
-from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
+from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,12 +27,12 @@ from runner.config import RepoConfig, RunnerConfig, load_config
 from runner.console import ProgressObserver, observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
-from runner.plan import Shard, choose_shard, select_run
 from runner.preflight import run_preflight
 from runner.renovate import engine
-from runner.renovate.env import RunContext
+from runner.renovate.container_spec import RunContext
 from runner.repo_run import SweepState
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
+from runner.sharding import Shard, choose_shard, select_run
 from runner.sweep import SweepResult, run_sweep
 
 log = structlog.get_logger()

@@ -18,10 +18,10 @@ import structlog
 
 from runner import __version__
 from runner.errors import ReportError
-from runner.plan import Shard, parse_shard
 from runner.report.json_report import read_report
 from runner.report.model import RepoOutcome, RunReport
 from runner.report.write import JSON_NAME, LOGS_DIR, ReportPaths, write_report
+from runner.sharding import Shard, parse_shard
 
 log = structlog.get_logger()
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from runner.renovate.env import (
+from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
+from runner.renovate.container_spec import (
     CA_BUNDLE_IN_CONTAINER,
     LOCAL_REPO_IN_CONTAINER,
     REPORT_DIR_IN_CONTAINER,
     RunContext,
     container_spec,
 )
-from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
 
 from .conftest import ConfigFactory
 

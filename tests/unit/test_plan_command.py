@@ -20,7 +20,7 @@ from runner.auth.modes import (
 )
 from runner.cli import main
 from runner.config import SweepConfig
-from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, shard_number
+from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, shard_number
 
 from .conftest import ConfigFactory
 

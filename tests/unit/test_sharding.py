@@ -14,7 +14,10 @@ from runner.cli import build_parser, main
 from runner.commands.run import make_plan
 from runner.config import SweepConfig
 from runner.errors import ConfigError
-from runner.plan import (
+from runner.renovate.container_spec import RunContext
+from runner.repo_run import SweepState
+from runner.report.model import Status
+from runner.sharding import (
     POSITION_VARIABLE,
     TOTAL_VARIABLE,
     Shard,
@@ -25,9 +28,6 @@ from runner.plan import (
     shard_number,
     shard_sizes,
 )
-from runner.renovate.env import RunContext
-from runner.repo_run import SweepState
-from runner.report.model import Status
 from runner.sweep import run_sweep
 
 from .conftest import ConfigFactory

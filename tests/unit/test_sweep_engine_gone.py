@@ -17,7 +17,7 @@ from docker.models.containers import ContainerCollection
 from runner.commands.run import exit_code
 from runner.config import SweepConfig
 from runner.errors import EngineError, ExitCode
-from runner.renovate.env import RunContext
+from runner.renovate.container_spec import RunContext
 from runner.repo_run import SweepState
 from runner.report.model import Reason, Status
 from runner.sweep import run_sweep

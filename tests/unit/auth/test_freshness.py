@@ -12,7 +12,7 @@ import pytest
 from runner.auth import TokenGrant, TokenSource, grant_for_repository, make_token_source
 from runner.config import AuthConfig, RepoConfig, RunnerConfig
 from runner.errors import AuthError, TokenLifetimeError
-from runner.renovate.env import RunContext
+from runner.renovate.container_spec import RunContext
 from runner.repo_run import SweepState, run_repository
 from runner.report.model import Reason, Status
 

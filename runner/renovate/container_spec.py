@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.config import RepoConfig, RunnerConfig
+from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
 from runner.renovate.engine import CACHE_DIR_IN_CONTAINER
-from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
 
 REPORT_DIR_IN_CONTAINER = "/renovate-report"
 REPORT_FILE_NAME = "report.json"  # Renovate's report file, in the directory mounted at REPORT_DIR_IN_CONTAINER
