@@ -29,8 +29,7 @@ from runner.sharding import (
     shard_sizes,
 )
 from runner.sweep import run_sweep
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 NAMES = [f"Project{i % 20}/repo-{i:04d}" for i in range(1000)]
 RUNNER_YAML = "organization: https://dev.azure.com/contoso/\n"

@@ -15,8 +15,7 @@ from runner.renovate.container_spec import (
     RunContext,
     container_spec,
 )
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 RUNNER_YAML = """\
 organization: https://dev.azure.com/contoso

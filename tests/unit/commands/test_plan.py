@@ -21,8 +21,7 @@ from runner.auth.modes import (
 from runner.cli import main
 from runner.config import SweepConfig
 from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, shard_number
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 ORGANIZATION = "organization: https://dev.azure.com/contoso/\n"
 REPOS = {

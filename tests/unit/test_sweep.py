@@ -21,8 +21,7 @@ from runner.renovate.container_spec import RunContext
 from runner.repo_run import SweepState
 from runner.report.model import Reason, Status
 from runner.sweep import run_sweep
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 
 def dead_engine_sweep(make_config: ConfigFactory, tmp_path: Path) -> tuple[SweepConfig, SweepState, MagicMock]:
