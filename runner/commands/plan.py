@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from runner.auth.modes import modes_for
+from runner.auth.selection import choose_modes
 from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_azure
 from runner.commands import arguments
-from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
+from runner.config import RepoConfig, RunnerConfig, load_config
 from runner.durations import format_duration
 from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
 
@@ -73,23 +74,8 @@ def preview_auth(runner: RunnerConfig, repos: Sequence[RepoConfig], environ: Map
     mode = runner.auth.mode.value
     if all(repo.is_local or not repo.enabled for repo in repos):
         return AuthPreview(mode=mode, applies=None, note="no token needed: every repository of this run is local")
-    modes = modes_for(runner.auth)
-    if mode != AuthMode.AUTO:
-        [chosen] = [candidate for candidate in modes if candidate.name == mode]
-        missing = chosen.missing(environ)
-        if missing is None or not chosen.inputs_required:
-            return AuthPreview(mode=mode, applies=mode, note=f"{mode}: asks for a token at run time")
-        return AuthPreview(mode=mode, applies=None, note=f"{mode} cannot run here ({missing}); a run would exit 3")
-    candidates = [candidate.name for candidate in modes if candidate.missing(environ) is None]
-    if not candidates:
-        looked_at = ", ".join(candidate.name for candidate in modes)
-        return AuthPreview(
-            mode=mode, applies=None, note=f"no mode finds its inputs here ({looked_at}); a run would exit 3"
-        )
-    if len(candidates) == 1:
-        return AuthPreview(mode=mode, applies=candidates[0], note=f"{candidates[0]}: the only mode that applies here")
-    tried = ", ".join(candidates)
-    return AuthPreview(mode=mode, applies=None, note=f"decided at run time: the first of {tried} that gives a token")
+    choice = choose_modes(mode, environ, modes_for(runner.auth))
+    return AuthPreview(mode=mode, applies=choice.decided, note=choice.explain())
 
 
 def render_plan(document: Mapping[str, Any]) -> str:
