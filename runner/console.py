@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Self, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -67,7 +67,7 @@ class ProgressObserver(SweepObserver):
         )
         self._task = self._progress.add_task("", total=total)
 
-    def __enter__(self) -> ProgressObserver:
+    def __enter__(self) -> Self:
         self._progress.start()
         return self
 

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 from runner.auth.modes import modes_for
 from runner.auth.selection import choose_modes
@@ -27,20 +27,33 @@ class AuthPreview:
     note: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlanArguments(arguments.SelectionArguments):
+    """The command line of `plan`, parsed."""
+
+    json: bool
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> Self:
+        selection = arguments.SelectionArguments.from_namespace(args)
+        return cls(config=selection.config, repos=selection.repos, shard=selection.shard, json=args.json)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     arguments.add_config(parser)
     arguments.add_selection(parser)
     parser.add_argument("--json", action="store_true", help="print the plan as JSON, for scripts")
 
 
-def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    args = PlanArguments.from_namespace(namespace)
     config = load_config(args.config)
     # Discovery is the one step that needs Azure DevOps: without `discover:`, plan asks for no token at all.
     access = None
     if config.runner.discover is not None:
         access = connect_azure(config.runner, environ, TokenAnnouncer(sys.stderr, environ))
     candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
-    selection = select_run(candidates, names=args.repo, shard=choose_shard(args.shard, environ))
+    selection = select_run(candidates, names=args.repos, shard=choose_shard(args.shard, environ))
     document = plan_document(selection, config.runner, environ, shard_source=_shard_source(args, selection))
     document = {"config": str(config.config_dir), **document}
     if args.json:
@@ -131,7 +144,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def _shard_source(args: argparse.Namespace, selection: Selection) -> str | None:
+def _shard_source(args: arguments.SelectionArguments, selection: Selection) -> str | None:
     if selection.shard is None:
         return None
     if args.shard is not None:

@@ -12,9 +12,9 @@ import pytest
 from runner.auth import TokenGrant, TokenSource, grant_for_repository, make_token_source
 from runner.config import AuthConfig, RepoConfig, RunnerConfig
 from runner.errors import AuthError, TokenLifetimeError
-from runner.renovate.container_spec import RunContext
 from runner.repo_run import SweepState, run_repository
 from runner.report.model import Reason, Status
+from runner.run_context import RunContext
 
 from .fakes import NOW, Clock, Settings, jwt_expiring, source_of
 
@@ -140,11 +140,18 @@ def test_a_repository_whose_freshest_token_is_below_the_floor_fails_with_reason_
     handed_out: list[str] = []
     state = SweepState(
         client=engine,
-        runner=RunnerConfig(organization="https://dev.azure.com/contoso/", auth=AuthConfig(margin=MARGIN, floor=FLOOR)),
         context=RunContext(
-            run_id="unit", run_lock=tmp_path / "lock", image="renovate", dry_run=False, ca_bundle=None, host_environ={}
+            run_id="unit",
+            run_lock=tmp_path / "lock",
+            runner=RunnerConfig(
+                organization="https://dev.azure.com/contoso/", auth=AuthConfig(margin=MARGIN, floor=FLOOR)
+            ),
+            image="renovate",
+            dry_run=False,
+            ca_bundle=None,
+            host_environ={},
+            report_dir=tmp_path,
         ),
-        report_dir=tmp_path,
         token_source=source,
         on_token=handed_out.append,
         now=Clock().now,
