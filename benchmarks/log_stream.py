@@ -19,12 +19,12 @@ from pathlib import Path
 
 from runner.logsetup import configure_logging
 from runner.renovate.container import LineSplitter
-from runner.renovate.logs import LogSummary
+from runner.renovate.logs import MAX_LINE_LENGTH, LogSummary
 from runner.renovate.logsink import LogSink
 from runner.secrets import register_secret
 
 CHUNK = 64 * 1024  # about what the engine's attach stream hands over at a time
-CAP = 1024 * 1024
+CAP = MAX_LINE_LENGTH  # the runner's own cap
 
 
 def renovate_lines(count: int) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Self, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -21,6 +21,7 @@ from rich.table import Table
 from runner import pipelines
 from runner.config import RepoConfig
 from runner.report.model import RepoOutcome, RunReport, Status
+from runner.report.write import MARKDOWN_NAME
 from runner.sweep import SweepObserver
 
 _STATUS_STYLE = {
@@ -66,7 +67,7 @@ class ProgressObserver(SweepObserver):
         )
         self._task = self._progress.add_task("", total=total)
 
-    def __enter__(self) -> ProgressObserver:
+    def __enter__(self) -> Self:
         self._progress.start()
         return self
 
@@ -148,7 +149,7 @@ def print_summary(report: RunReport, report_dir: Path, out: TextIO, environ: Map
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
     if pipelines.in_pipeline(environ):
         if report.shard is None:  # a shard's summary would repeat on the run page; the merged one is uploaded
-            out.write(pipelines.uploadsummary(str((report_dir / "summary.md").resolve())) + "\n")
+            out.write(pipelines.uploadsummary(str((report_dir / MARKDOWN_NAME).resolve())) + "\n")
         if not report.ok and not report.interrupted:
             out.write(pipelines.complete("SucceededWithIssues", f"repositories: {counts}") + "\n")
     if out.isatty():

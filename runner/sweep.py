@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Self
 
 import structlog
 
@@ -27,7 +28,16 @@ log = structlog.get_logger()
 
 
 class SweepObserver:
-    """Hooks for what people watch while a sweep runs (progress, pipeline groups); the default does nothing."""
+    """Hooks for what people watch while a sweep runs (progress, pipeline groups); the default does nothing.
+
+    A context manager, so a display that must be started and stopped (the progress bar) is used like any other.
+    """
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """The sweep is over (or failed); stop what `__enter__` started."""
 
     def started(self, repo: RepoConfig) -> None:
         """A repository is about to run."""
@@ -56,9 +66,7 @@ def run_sweep(
     outcomes: dict[int, RepoOutcome] = {}
 
     def one(index: int, repo: RepoConfig) -> RepoOutcome:
-        if repo.enabled and not state.cancel.is_set():
-            watcher.started(repo)
-        outcome = run_repository(repo, index, state)
+        outcome = run_repository(repo, index, state, on_start=watcher.started)
         log.info(
             "repository_finished",
             repo=repo.name,

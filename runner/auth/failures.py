@@ -1,19 +1,17 @@
 """Turning what azure-identity raises into an `AuthError` that names the mode, what it used, and what to do.
 
 azure-identity's messages are useful (AADSTS codes, "Please run 'az login'") but long and sometimes
-multi-line; we keep their first line, capped, with every secret we know of and anything shaped like a JWT
-masked.
+multi-line; we keep their first line, capped, and redacted (`runner.secrets.redact`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from azure.core.exceptions import AzureError
 
 from runner.errors import AuthError
-from runner.secrets import REDACTED
+from runner.secrets import redact
 
 # Failures a credential can raise while it is built or asked for a token. AzureError covers
 # CredentialUnavailableError, ClientAuthenticationError and transport errors; ValueError is how azure-identity
@@ -21,7 +19,6 @@ from runner.secrets import REDACTED
 CREDENTIAL_FAILURES = (AzureError, ValueError, OSError)
 
 _MAX_REASON_LENGTH = 300
-_JWT_SHAPE = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
 
 
 class CredentialError(AuthError):
@@ -37,7 +34,7 @@ class CredentialError(AuthError):
 
 
 def short_reason(error: BaseException, secrets: Iterable[str]) -> str:
-    """The first line of `error`'s message, capped, with secrets masked."""
+    """The first line of `error`'s message, capped, with `secrets` (and every registered one) redacted."""
     if isinstance(error, AzureError):
         text = str(error.message)
     elif isinstance(error, OSError) and error.filename is not None:
@@ -45,14 +42,7 @@ def short_reason(error: BaseException, secrets: Iterable[str]) -> str:
     else:
         text = str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    reason = mask(lines[0] if lines else type(error).__name__, secrets).rstrip(".")
+    reason = redact(lines[0] if lines else type(error).__name__, also=secrets).rstrip(".")
     if len(reason) > _MAX_REASON_LENGTH:
         reason = reason[: _MAX_REASON_LENGTH - 1] + "…"
     return reason
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return _JWT_SHAPE.sub(REDACTED, text)

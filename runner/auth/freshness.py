@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from runner.auth.source import TokenSource
 from runner.auth.token import AdoToken
+from runner.durations import format_duration
 from runner.errors import TokenLifetimeError
 
 
@@ -71,12 +72,3 @@ def _too_short(
     if not source.refreshable:
         message += f". Auth mode '{source.mode}' cannot refresh: {source.remedy}"
     return message + "."
-
-
-def format_duration(duration: timedelta) -> str:
-    """`1h 5m 3s`, `30m`, `0s`: whole seconds, largest units first."""
-    seconds = int(duration.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{value}{unit}" for value, unit in ((hours, "h"), (minutes, "m"), (seconds, "s")) if value]
-    return " ".join(parts) if parts else "0s"

@@ -23,7 +23,7 @@ from azure.identity import (
     WorkloadIdentityCredential,
 )
 
-from runner.auth.settings import AuthSettings
+from runner.auth.settings import AuthMode, AuthSettings
 from runner.auth.source import TokenSource
 from runner.auth.token_env import EnvironmentTokenCredential
 
@@ -70,8 +70,10 @@ class Mode:
 
 
 def modes_for(settings: AuthSettings) -> tuple[Mode, ...]:
-    """Every concrete mode, in the order `auto` tries them."""
-    return (PIPELINES, AZURE_CLI, WORKLOAD_IDENTITY, MANAGED_IDENTITY, AZD, _token_env(settings.token_env))
+    """Every concrete mode, in the order `auto` tries them (the order of `AuthMode`)."""
+    modes = {mode.name: mode for mode in (PIPELINES, AZURE_CLI, WORKLOAD_IDENTITY, MANAGED_IDENTITY, AZD)}
+    modes[AuthMode.TOKEN_ENV] = _token_env(settings.token_env)
+    return tuple(modes[name] for name in AuthMode if name is not AuthMode.AUTO)
 
 
 def _unset(environ: Environ, names: Sequence[str]) -> list[str]:
@@ -109,7 +111,7 @@ def _pipelines_credential(environ: Environ) -> TokenCredential:
 
 
 PIPELINES = Mode(
-    name="pipelines",
+    name=AuthMode.PIPELINES,
     looked_for=(
         "AZURESUBSCRIPTION_TENANT_ID, AZURESUBSCRIPTION_CLIENT_ID, AZURESUBSCRIPTION_SERVICE_CONNECTION_ID "
         "(set by an AzureCLI@2 step), SYSTEM_ACCESSTOKEN and SYSTEM_OIDCREQUESTURI"
@@ -125,7 +127,7 @@ PIPELINES = Mode(
 )
 
 AZURE_CLI = Mode(
-    name="azure-cli",
+    name=AuthMode.AZURE_CLI,
     looked_for="the `az` command on PATH, signed in",
     remedy=(
         "run `az login` as a user or service principal that is a member of the Azure DevOps organization, "
@@ -163,7 +165,7 @@ def _workload_identity_credential(environ: Environ) -> TokenCredential:
 
 
 WORKLOAD_IDENTITY = Mode(
-    name="workload-identity",
+    name=AuthMode.WORKLOAD_IDENTITY,
     looked_for=(
         "AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID (Entra Workload ID), or idToken, "
         "servicePrincipalId and tenantId (an AzureCLI@2 step with addSpnToEnvironment: true)"
@@ -185,7 +187,7 @@ def _managed_identity_missing(environ: Environ) -> str | None:
 
 
 MANAGED_IDENTITY = Mode(
-    name="managed-identity",
+    name=AuthMode.MANAGED_IDENTITY,
     looked_for=(
         "IDENTITY_ENDPOINT or MSI_ENDPOINT (App Service, Functions, Azure Arc, Cloud Shell, Azure ML), "
         "else an Azure VM's instance metadata service; AZURE_CLIENT_ID picks a user-assigned identity"
@@ -201,7 +203,7 @@ MANAGED_IDENTITY = Mode(
 )
 
 AZD = Mode(
-    name="azd",
+    name=AuthMode.AZD,
     looked_for="the `azd` command on PATH, signed in with `azd auth login`",
     remedy="run `azd auth login` with an account that is a member of the Azure DevOps organization",
     missing=_not_on_path("azd"),
@@ -211,7 +213,7 @@ AZD = Mode(
 
 def _token_env(variable: str) -> Mode:
     return Mode(
-        name="token-env",
+        name=AuthMode.TOKEN_ENV,
         looked_for=f"an Entra ID access token (a JWT) in {variable}, which cannot be refreshed",
         remedy=(
             f"put a current Entra ID access token for Azure DevOps in {variable} (for example from "

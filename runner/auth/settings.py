@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from typing import Protocol
 
-# In the order `auto` tries them; `auto` itself comes first.
-MODE_NAMES = ("auto", "pipelines", "azure-cli", "workload-identity", "managed-identity", "azd", "token-env")
+
+class AuthMode(StrEnum):
+    """The auth modes, the one list of their names: `auto` first, then the others in the order `auto` tries them."""
+
+    AUTO = "auto"
+    PIPELINES = "pipelines"
+    AZURE_CLI = "azure-cli"
+    WORKLOAD_IDENTITY = "workload-identity"
+    MANAGED_IDENTITY = "managed-identity"
+    AZD = "azd"
+    TOKEN_ENV = "token-env"  # noqa: S105 - the name of a mode, not a secret
+
+
+MODE_NAMES = tuple(mode.value for mode in AuthMode)
 
 
 class AuthSettings(Protocol):

@@ -9,9 +9,9 @@ from typing import TypeVar
 import structlog
 from azure.core.credentials import TokenCredential
 
-from runner.auth.failures import CREDENTIAL_FAILURES, CredentialError, mask, short_reason
+from runner.auth.failures import CREDENTIAL_FAILURES, CredentialError, short_reason
 from runner.auth.token import ADO_SCOPE, AdoToken, ado_token_from
-from runner.secrets import register_secret
+from runner.secrets import redact, register_secret
 
 log = structlog.get_logger()
 
@@ -71,8 +71,8 @@ class TokenSource:
         try:
             return call()
         except CREDENTIAL_FAILURES as error:
-            # azure-identity's chained errors may quote the request; only the masked text is kept.
-            log.debug("auth.credential_failed", mode=self.mode, error=mask(str(error), self._secrets))
+            # azure-identity's chained errors may quote the request; only the redacted text is kept.
+            log.debug("auth.credential_failed", mode=self.mode, error=redact(str(error), also=self._secrets))
             raise CredentialError(
                 mode=self.mode,
                 reason=short_reason(error, self._secrets),

@@ -1,11 +1,26 @@
-"""Arguments that several subcommands share."""
+"""Arguments that several subcommands share, and `SelectionArguments`, what they become once parsed."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
-from runner.plan import Shard, parse_shard
+from runner.sharding import Shard, parse_shard
+
+
+@dataclass(frozen=True, kw_only=True)
+class SelectionArguments:
+    """`--config`, `--repo` and `--shard` as parsed: the configuration and the repositories a command is about."""
+
+    config: Path
+    repos: tuple[str, ...]  # --repo, in the order given; empty for every repository
+    shard: Shard | None  # --shard; None when not given (the pipeline's position may still split the run)
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> Self:
+        return cls(config=args.config, repos=tuple(args.repo), shard=args.shard)
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:

@@ -9,14 +9,15 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 from runner.auth.modes import modes_for
+from runner.auth.selection import choose_modes
 from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_azure
 from runner.commands import arguments
-from runner.config import AuthMode, RepoConfig, RunnerConfig, load_config
-from runner.config.durations import format_duration
-from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
+from runner.config import RepoConfig, RunnerConfig, load_config
+from runner.durations import format_duration
+from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, Selection, choose_shard, select_run, shard_sizes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,20 +27,33 @@ class AuthPreview:
     note: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlanArguments(arguments.SelectionArguments):
+    """The command line of `plan`, parsed."""
+
+    json: bool
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> Self:
+        selection = arguments.SelectionArguments.from_namespace(args)
+        return cls(config=selection.config, repos=selection.repos, shard=selection.shard, json=args.json)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     arguments.add_config(parser)
     arguments.add_selection(parser)
     parser.add_argument("--json", action="store_true", help="print the plan as JSON, for scripts")
 
 
-def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    args = PlanArguments.from_namespace(namespace)
     config = load_config(args.config)
     # Discovery is the one step that needs Azure DevOps: without `discover:`, plan asks for no token at all.
     access = None
     if config.runner.discover is not None:
         access = connect_azure(config.runner, environ, TokenAnnouncer(sys.stderr, environ))
     candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
-    selection = select_run(candidates, names=args.repo, shard=choose_shard(args.shard, environ))
+    selection = select_run(candidates, names=args.repos, shard=choose_shard(args.shard, environ))
     document = plan_document(selection, config.runner, environ, shard_source=_shard_source(args, selection))
     document = {"config": str(config.config_dir), **document}
     if args.json:
@@ -73,23 +87,8 @@ def preview_auth(runner: RunnerConfig, repos: Sequence[RepoConfig], environ: Map
     mode = runner.auth.mode.value
     if all(repo.is_local or not repo.enabled for repo in repos):
         return AuthPreview(mode=mode, applies=None, note="no token needed: every repository of this run is local")
-    modes = modes_for(runner.auth)
-    if mode != AuthMode.AUTO:
-        [chosen] = [candidate for candidate in modes if candidate.name == mode]
-        missing = chosen.missing(environ)
-        if missing is None or not chosen.inputs_required:
-            return AuthPreview(mode=mode, applies=mode, note=f"{mode}: asks for a token at run time")
-        return AuthPreview(mode=mode, applies=None, note=f"{mode} cannot run here ({missing}); a run would exit 3")
-    candidates = [candidate.name for candidate in modes if candidate.missing(environ) is None]
-    if not candidates:
-        looked_at = ", ".join(candidate.name for candidate in modes)
-        return AuthPreview(
-            mode=mode, applies=None, note=f"no mode finds its inputs here ({looked_at}); a run would exit 3"
-        )
-    if len(candidates) == 1:
-        return AuthPreview(mode=mode, applies=candidates[0], note=f"{candidates[0]}: the only mode that applies here")
-    tried = ", ".join(candidates)
-    return AuthPreview(mode=mode, applies=None, note=f"decided at run time: the first of {tried} that gives a token")
+    choice = choose_modes(mode, environ, modes_for(runner.auth))
+    return AuthPreview(mode=mode, applies=choice.decided, note=choice.explain())
 
 
 def render_plan(document: Mapping[str, Any]) -> str:
@@ -129,7 +128,7 @@ def _repository(repo: RepoConfig, runner: RunnerConfig, shard: str | None) -> di
         "name": repo.name,
         "kind": "local" if repo.is_local else "azure",
         "enabled": repo.enabled,
-        "timeout": format_duration(timeout),
+        "timeout": format_duration(timeout, "yaml"),
         "timeout_s": int(timeout.total_seconds()),
         "shard": shard,
     }
@@ -145,7 +144,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def _shard_source(args: argparse.Namespace, selection: Selection) -> str | None:
+def _shard_source(args: arguments.SelectionArguments, selection: Selection) -> str | None:
     if selection.shard is None:
         return None
     if args.shard is not None:

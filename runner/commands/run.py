@@ -12,11 +12,10 @@ import re
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Self, TextIO
 
 import docker
 import structlog
@@ -24,15 +23,15 @@ import structlog
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
 from runner.commands import arguments
 from runner.config import RepoConfig, RunnerConfig, load_config
-from runner.console import ProgressObserver, observer_for, print_summary
+from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
-from runner.plan import Shard, choose_shard, select_run
 from runner.preflight import run_preflight
 from runner.renovate import engine
-from runner.renovate.env import RunContext
 from runner.repo_run import SweepState
-from runner.report.write import write_report
+from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
+from runner.run_context import RunContext
+from runner.sharding import Shard, choose_shard, select_run
 from runner.sweep import SweepResult, run_sweep
 
 log = structlog.get_logger()
@@ -61,6 +60,31 @@ class SweepPlan:
         return self.shard.label if self.shard is not None else None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunArguments(arguments.SelectionArguments):
+    """The command line of `run`, parsed."""
+
+    report_dir: Path | None  # None: report_dir from the configuration
+    dry_run: bool
+    concurrency: int | None
+    image: str | None
+    run_id: str | None
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace) -> Self:
+        selection = arguments.SelectionArguments.from_namespace(args)
+        return cls(
+            config=selection.config,
+            repos=selection.repos,
+            shard=selection.shard,
+            report_dir=args.report_dir,
+            dry_run=args.dry_run,
+            concurrency=args.concurrency,
+            image=args.image,
+            run_id=args.run_id,
+        )
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     arguments.add_config(parser)
     arguments.add_selection(parser)
@@ -77,10 +101,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
 
 
-def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
+    args = RunArguments.from_namespace(namespace)
     config = load_config(args.config)
     announce = TokenAnnouncer(out, environ)
-    named = [repo for repo in config.repos if not args.repo or repo.name in args.repo]
+    named = [repo for repo in config.repos if not args.repos or repo.name in args.repos]
     access = connect_azure(config.runner, environ, announce) if needs_azure(config.runner, named) else None
     candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
     plan = make_plan(args, config.runner, candidates, environ)
@@ -92,22 +117,22 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
         cache_volume=plan.runner.cache.volume,
     ) as locks:
         client = _prepare_engine(plan)
-        problems = _preflight(access, plan)
+        context = RunContext(
+            run_id=plan.run_id,
+            run_lock=locks.run_lock.path,
+            runner=plan.runner,
+            image=plan.image,
+            dry_run=plan.dry_run,
+            ca_bundle=find_ca_bundle(plan.runner.ca_bundle, environ),
+            host_environ=environ,
+            report_dir=plan.report_dir,
+            preflight_problems=_preflight(access, plan),
+        )
         _clear_previous_outputs(plan.report_dir)
         state = SweepState(
             client=client,
-            runner=plan.runner,
-            context=RunContext(
-                run_id=plan.run_id,
-                run_lock=locks.run_lock.path,
-                image=plan.image,
-                dry_run=plan.dry_run,
-                ca_bundle=find_ca_bundle(plan.runner.ca_bundle, environ),
-                host_environ=environ,
-            ),
-            report_dir=plan.report_dir,
+            context=context,
             token_source=access.source if access is not None else None,
-            preflight_problems=problems,
             on_token=announce,
         )
         result = _sweep(plan, state, out, environ)
@@ -118,11 +143,11 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) ->
 
 
 def make_plan(
-    args: argparse.Namespace, runner: RunnerConfig, candidates: Sequence[RepoConfig], environ: Mapping[str, str]
+    args: RunArguments, runner: RunnerConfig, candidates: Sequence[RepoConfig], environ: Mapping[str, str]
 ) -> SweepPlan:
     if args.concurrency:
         runner = runner.model_copy(update={"concurrency": args.concurrency})
-    selection = select_run(candidates, names=args.repo, shard=choose_shard(args.shard, environ))
+    selection = select_run(candidates, names=args.repos, shard=choose_shard(args.shard, environ))
     return SweepPlan(
         repos=selection.repos,
         runner=runner,
@@ -187,10 +212,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         image=plan.image,
         report_dir=str(plan.report_dir),
     )
-    with ExitStack() as stack:
-        observer = observer_for(plan.repos, out, environ)
-        if isinstance(observer, ProgressObserver):
-            stack.enter_context(observer)
+    with observer_for(plan.repos, out, environ) as observer:
         return run_sweep(
             plan.repos,
             state,
@@ -202,5 +224,5 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
 
 def _clear_previous_outputs(report_dir: Path) -> None:
     """Logs and Renovate reports of an earlier sweep into the same directory would mix with this one's."""
-    for name in ("logs", "renovate"):
+    for name in (LOGS_DIR, RENOVATE_REPORTS_DIR):
         shutil.rmtree(report_dir / name, ignore_errors=True)

@@ -4,12 +4,12 @@
 line and a key path. `config_json_schema(kind)` gives editors the same rules as JSON Schema.
 """
 
+from runner.auth.settings import AuthMode  # `auth.mode` takes its names from the auth modes
 from runner.config.loader import load_config
 from runner.config.merge import merge_options
 from runner.config.models import (
     DEFAULT_IMAGE,
     AuthConfig,
-    AuthMode,
     CacheConfig,
     Discover,
     Endpoints,

@@ -1,4 +1,7 @@
-"""Durations as people write them in YAML (`90s`, `30m`, `1h30m`, or whole seconds) and as a pydantic type."""
+"""Durations as people write them in YAML (`90s`, `30m`, `1h30m`, or whole seconds) and as a pydantic type.
+
+They are written back (in the JSON Schema's defaults, in `plan`) by `runner.durations.format_duration`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from runner.config.wording import describe
+from runner.durations import format_duration
 
 DURATION_PATTERN = r"^(?=\d)(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$"
 _DURATION = re.compile(DURATION_PATTERN)
@@ -35,13 +39,8 @@ def _to_timedelta(value: object) -> timedelta:
     raise ValueError(f"{describe(value)} is not a duration; write it as {_EXAMPLES}")
 
 
-def format_duration(duration: timedelta) -> str:
-    """The shortest `1h30m`-style spelling of a duration (whole seconds), the inverse of `parse_duration`."""
-    total = int(duration.total_seconds())
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{amount}{unit}" for amount, unit in ((hours, "h"), (minutes, "m"), (seconds, "s")) if amount]
-    return "".join(parts) or "0s"
+def _yaml_spelling(duration: timedelta) -> str:
+    return format_duration(duration, "yaml")
 
 
 _JSON_SCHEMA: dict[str, Any] = {
@@ -55,7 +54,7 @@ _JSON_SCHEMA: dict[str, Any] = {
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    PlainSerializer(_yaml_spelling, return_type=str, when_used="json"),
     WithJsonSchema(_JSON_SCHEMA),
 ]
 """A positive duration, written in YAML as `90s`, `30m`, `1h`, `1h30m` or an int of seconds."""

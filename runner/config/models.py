@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, WrapValidator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from runner.auth.settings import MODE_NAMES, AuthMode
 from runner.config.durations import Duration
 from runner.config.merge import merge_options
 from runner.config.names import (
@@ -38,16 +38,6 @@ MAX_CONCURRENCY = 64
 def default_global_options() -> dict[str, JsonValue]:
     # No onboarding PRs, and repositories without a renovate.json are still processed.
     return {"onboarding": False, "requireConfig": "optional"}
-
-
-class AuthMode(StrEnum):
-    AUTO = "auto"
-    PIPELINES = "pipelines"
-    AZURE_CLI = "azure-cli"
-    WORKLOAD_IDENTITY = "workload-identity"
-    MANAGED_IDENTITY = "managed-identity"
-    AZD = "azd"
-    TOKEN_ENV = "token-env"  # noqa: S105 - the name of a mode, not a secret
 
 
 LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]
@@ -76,8 +66,7 @@ class AuthConfig(ConfigModel):
 
     mode: AuthMode = Field(
         default=AuthMode.AUTO,
-        description="Credential to use; auto tries pipelines, azure-cli, workload-identity, "
-        "managed-identity, azd, token-env in that order.",
+        description=f"Credential to use; auto tries {', '.join(MODE_NAMES[1:])} in that order.",
     )
     token_env: EnvVarName = Field(default="RENOVATE_TOKEN", description="Variable holding a token in token-env mode.")
     margin: Duration = Field(

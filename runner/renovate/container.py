@@ -1,4 +1,5 @@
-"""`RenovateContainer`: one Renovate container's life, from create to remove, with cleanup on every path.
+"""`RenovateContainer`: one Renovate container's life, from create to remove, with cleanup on every path; and
+`ContainerSpec`, what it is made of (built by `runner.renovate.container_spec`).
 
 The container is created, attached (so no output is missed), started, streamed line by line into a sink, waited for
 with a deadline and a cancel flag, stopped then killed when needed, and always removed on exit - on success, on
@@ -10,8 +11,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 
@@ -23,9 +24,44 @@ from docker.models.containers import Container
 from docker.types import LogConfig, Mount
 
 from runner.errors import EngineError
-from runner.renovate.spec import BindMount, ContainerSpec
+from runner.renovate.logs import MAX_LINE_LENGTH
 
 log = structlog.get_logger()
+
+# Every container carries its run's id and lock file, so the next sweep finds the leftovers of a run that died
+# (`engine.remove_leftovers`), and its repository, for people looking at `docker ps`.
+LABEL_PREFIX = "io.renovate-runner"
+LABEL_RUN_ID = f"{LABEL_PREFIX}.run-id"
+LABEL_REPOSITORY = f"{LABEL_PREFIX}.repository"
+LABEL_RUN_LOCK = f"{LABEL_PREFIX}.run-lock"  # path of the lock file the run holds while it is alive
+
+
+@dataclass(frozen=True, kw_only=True)
+class BindMount:
+    source: str  # host path, or a named volume when `volume` is true
+    target: str
+    read_only: bool = False
+    volume: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSpec:
+    """What one container is made of: image, command, environment, mounts, limits and labels."""
+
+    image: str
+    name: str
+    command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None  # None: the image's own (`renovate`)
+    environment: Mapping[str, str] = field(repr=False)  # holds the token: never printed
+    mounts: tuple[BindMount, ...] = ()
+    working_dir: str | None = None
+    network: str = "bridge"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    memory_bytes: int
+    pids_limit: int
+    nano_cpus: int | None = None
+    log_max_bytes: int = 10 * 1024 * 1024  # bound Docker's own copy of the output; we stream it ourselves
+
 
 Stream = Literal["stdout", "stderr"]
 LineSink = Callable[[Stream, bytes, bool, bool], None]
@@ -70,7 +106,7 @@ class LineSplitter:
             del self._buffer[: newline + 1]
             self._emit(line, end_of_line=True)
         if len(self._buffer) > self._max_line:
-            # Written as it streams, never held whole in memory, and not parsed (ARCHITECTURE.md, long lines).
+            # Written as it streams, never held whole in memory, and not parsed (see MAX_LINE_LENGTH).
             self._emit(bytes(self._buffer), end_of_line=False)
             self._buffer.clear()
 
@@ -88,7 +124,7 @@ class LineSplitter:
 class RenovateContainer:
     """A context manager over one container; `__exit__` removes it whatever happened inside."""
 
-    def __init__(self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = 1024 * 1024) -> None:
+    def __init__(self, client: docker.DockerClient, spec: ContainerSpec, *, max_line: int = MAX_LINE_LENGTH) -> None:
         self._client = client
         self._spec = spec
         self._max_line = max_line

@@ -15,8 +15,13 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 
 from runner.errors import EngineError
 from runner.locking import is_held
-from runner.renovate.container import ENGINE_CONNECTION_ERRORS, ENGINE_FAILURES
-from runner.renovate.spec import LABEL_PREFIX, LABEL_RUN_ID, LABEL_RUN_LOCK
+from runner.renovate.container import (
+    ENGINE_CONNECTION_ERRORS,
+    ENGINE_FAILURES,
+    LABEL_PREFIX,
+    LABEL_RUN_ID,
+    LABEL_RUN_LOCK,
+)
 
 log = structlog.get_logger()
 

@@ -43,9 +43,11 @@ LEVEL_NAMES: Final = {
     FATAL: "fatal",
 }
 
-# Longer lines are left unparsed: the container writer copies them to the log file and notes them, and nothing
-# this module looks for is that long (the big ones are debug dumps of config or HTTP bodies).
-MAX_LINE_CHARS: Final = 1024 * 1024
+# 1 MiB. A longer line of container output is never parsed: it reaches the log file in pieces as it streams, so
+# memory stays bounded however long it is (`LineSplitter`, `LogSink`), and the outcome notes how many there were.
+# Nothing this module looks for is that long; the big ones are debug dumps of config or HTTP bodies. The container
+# side counts bytes, this module characters: a line within the cap in bytes is within it in characters too.
+MAX_LINE_LENGTH: Final = 1024 * 1024
 # Distinct problems kept per level, so that a flood of warnings cannot push out the errors; the rest are
 # counted, and stay in the log.
 MAX_PROBLEMS: Final = 50
@@ -108,7 +110,7 @@ class RepositoryFinished:
 def parse_line(line: str) -> RenovateEvent | None:
     """One line of container output -> an event, or None for anything that is not a Renovate JSON record."""
     text = line.strip()
-    if not text.startswith("{") or len(text) > MAX_LINE_CHARS:
+    if not text.startswith("{") or len(text) > MAX_LINE_LENGTH:
         return None
     try:
         record = json.loads(text)

@@ -77,7 +77,7 @@ class LogSink:
             )
 
     def _write_piece(self, piece: str, ends_line: bool) -> None:
-        """A piece of a line over the length cap: written as it streams, never parsed (ARCHITECTURE.md).
+        """A piece of a line over the length cap (`MAX_LINE_LENGTH`): written as it streams, never parsed.
 
         A secret may straddle two pieces, so the end of each piece that could start one is held back and
         redacted together with the next piece.

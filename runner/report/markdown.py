@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Final
 from urllib.parse import quote
 
+from runner.durations import format_seconds
 from runner.report.model import RepoOutcome, RunReport, Status
 
 _STATUS_LABELS: Final = {
@@ -91,7 +92,7 @@ def _table(outcomes: Iterable[RepoOutcome]) -> list[str]:
             _STATUS_LABELS[outcome.status],
             _updates_cell(outcome),
             _prs_cell(outcome),
-            duration(outcome.duration_s),
+            format_seconds(outcome.duration_s),
             link(outcome.log, outcome.log) if outcome.log else _NONE,
         ]
         rows.append("| " + " | ".join(cells) + " |")
@@ -112,16 +113,6 @@ def _prs_cell(outcome: RepoOutcome) -> str:
     counts = Counter(pr.action for pr in outcome.prs)
     parts = [f"{counts[action]} {action}" for action in ("created", "updated", "unchanged") if counts[action]]
     return ", ".join(parts) or _NONE
-
-
-def duration(seconds: float) -> str:
-    """27s, 4m 05s, 1h 02m: what people compare at a glance."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _details(outcomes: Iterable[RepoOutcome]) -> Iterator[str]:

@@ -18,14 +18,12 @@ import structlog
 
 from runner import __version__
 from runner.errors import ReportError
-from runner.plan import Shard, parse_shard
 from runner.report.json_report import read_report
 from runner.report.model import RepoOutcome, RunReport
-from runner.report.write import JSON_NAME, ReportPaths, write_report
+from runner.report.write import JSON_NAME, LOGS_DIR, ReportPaths, write_report
+from runner.sharding import Shard, parse_shard
 
 log = structlog.get_logger()
-
-LOGS_DIR = "logs"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Writing the run report's three files into the report directory."""
+"""The report directory: its layout, and writing the run report's three files into it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from runner.report.model import RunReport
 JSON_NAME: Final = "report.json"
 MARKDOWN_NAME: Final = "summary.md"
 JUNIT_NAME: Final = "junit.xml"
+LOGS_DIR: Final = "logs"  # one NDJSON log per repository
+RENOVATE_REPORTS_DIR: Final = "renovate"  # one directory per repository for Renovate's own report file
 
 
 @dataclass(frozen=True, kw_only=True)

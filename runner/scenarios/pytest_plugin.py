@@ -30,7 +30,7 @@ from typing import TypeVar
 import pytest
 
 from runner.errors import RunnerError
-from runner.secrets import REDACTED
+from runner.secrets import redact
 
 # pytest loads this module at the start of every session of every project where the package is installed, so it
 # imports runner.scenarios.testing (and azure-identity, about a second) only when a fixture is used. Hence the
@@ -123,19 +123,13 @@ def redact_report(report: pytest.TestReport, tokens: set[str]) -> None:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
         path, line, reason = longrepr
-        report.longrepr = (path, line, _redact(reason, tokens))
+        report.longrepr = (path, line, redact(reason, also=tokens))
     elif longrepr is not None:
         text = str(longrepr)
-        redacted = _redact(text, tokens)
+        redacted = redact(text, also=tokens)
         if redacted != text:  # keeps pytest's own rendering (colours) when there is nothing to hide
             report.longrepr = redacted
-    report.sections = [(title, _redact(content, tokens)) for title, content in report.sections]
-
-
-def _redact(text: str, tokens: set[str]) -> str:
-    for token in sorted(tokens, key=len, reverse=True):
-        text = text.replace(token, REDACTED)
-    return text
+    report.sections = [(title, redact(content, also=tokens)) for title, content in report.sections]
 
 
 def _or_fail(call: Callable[[], T]) -> T:

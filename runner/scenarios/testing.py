@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from runner.auth import AdoToken
-from runner.auth.failures import CredentialError
+from runner.auth import AdoToken, AuthMode
 from runner.auth.modes import AZD, AZURE_CLI
+from runner.auth.selection import choose_modes, first_working
 from runner.config.urls import normalise_organization
 from runner.errors import AuthError, ConfigError
 from runner.scenarios.tokens import ScenarioAuth, get_token
@@ -151,19 +151,14 @@ def _from_variables(environ: Mapping[str, str], names: Sequence[str]) -> AdoToke
 
 
 def _from_developer_sign_in(environ: Mapping[str, str], names: Sequence[str]) -> AdoToken:
-    attempts = [f"  {' / '.join(names)}: not read, because this is not a CI run (neither TF_BUILD nor CI is set)"]
-    for mode in DEVELOPER_MODES:
-        missing = mode.missing(environ)
-        if missing:
-            attempts.append(f"  {mode.name}: {missing}")
-            continue
-        try:
-            return mode.source(environ).token()
-        except CredentialError as error:
-            attempts.append(f"  {mode.name}: {error.reason}")
+    trial = first_working(choose_modes(AuthMode.AUTO, environ, DEVELOPER_MODES), environ)
+    if trial.token is not None:
+        return trial.token
+    tried = [f"  {' / '.join(names)}: not read, because this is not a CI run (neither TF_BUILD nor CI is set)"]
+    tried += [f"  {attempt.mode}: {attempt.failure or attempt.missing}" for attempt in trial.attempts]
     raise AuthError(
         "no Azure DevOps token for the tests. Tried, in order:\n"
-        + "\n".join(attempts)
+        + "\n".join(tried)
         + "\nWhat to do: sign in with `azd auth login` or `az login` as a user of the organization; in CI, "
         f"provide the token in {names[0]}."
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from runner.auth import MODE_NAMES, AdoToken, AuthSettings, make_token_source
-from runner.auth.freshness import format_duration
+from runner.durations import format_duration
 
 DEFAULT_TOKEN_ENV = "RENOVATE_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 

@@ -19,7 +19,7 @@ import docker
 import pytest
 
 from runner.cli import main
-from runner.renovate.spec import LABEL_RUN_ID
+from runner.renovate.container import LABEL_RUN_ID
 from tests.doubles.expected_updates import EXPECTED_REQUEST_PATHS, EXPECTED_UPDATES
 from tests.doubles.registry import RegistryDouble, renovate_options
 

@@ -16,8 +16,7 @@ import docker
 import pytest
 
 from runner.locking import FileLock
-from runner.renovate.container import RenovateContainer, Stream
-from runner.renovate.spec import LABEL_RUN_ID, LABEL_RUN_LOCK, ContainerSpec
+from runner.renovate.container import LABEL_RUN_ID, LABEL_RUN_LOCK, ContainerSpec, RenovateContainer, Stream
 
 pytestmark = pytest.mark.docker
 

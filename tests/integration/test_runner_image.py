@@ -23,7 +23,7 @@ import docker
 import pytest
 
 from runner import __version__
-from runner.renovate.spec import LABEL_RUN_ID
+from runner.renovate.container import LABEL_RUN_ID
 from tests.doubles.expected_updates import EXPECTED_UPDATES
 from tests.doubles.registry import RegistryDouble, renovate_options
 

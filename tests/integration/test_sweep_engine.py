@@ -15,8 +15,8 @@ import pytest
 from docker.models.containers import Container
 
 from runner.locking import FileLock
+from runner.renovate.container import LABEL_PREFIX, LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK
 from runner.renovate.engine import RENOVATE_UID
-from runner.renovate.spec import LABEL_PREFIX, LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK
 from tests.integration.scripted import FINISHES
 from tests.integration.scripted.workspace import Workspace, containers_of
 

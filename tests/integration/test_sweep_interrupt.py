@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from runner.renovate.spec import LABEL_REPOSITORY
+from runner.renovate.container import LABEL_REPOSITORY
 from runner.repo_run import log_path
 from tests.integration.scripted.workspace import Workspace, containers_of
 

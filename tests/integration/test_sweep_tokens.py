@@ -9,7 +9,7 @@ import time
 import docker
 import pytest
 
-from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID
+from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID
 from tests.doubles.azure_devops.double import AzureDevOpsDouble
 from tests.doubles.azure_devops.fixtures import TEST_OID, SigningKey
 from tests.integration.scripted import FINISHES

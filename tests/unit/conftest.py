@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.config import SweepConfig, load_config
+from tests.unit.sign_in import clear_auth_environment
 
 ConfigFactory = Callable[..., SweepConfig]
 
@@ -39,3 +40,10 @@ def make_config(tmp_path: Path) -> ConfigFactory:
         return load_config(config)
 
     return make
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Clears every auth input and CI marker from the process environment; PATH is an empty directory, where a
+    test may put fake `az` or `azd` executables."""
+    return clear_auth_environment(tmp_path, monkeypatch)

@@ -24,9 +24,8 @@ from runner.commands import validate as validate_command
 from runner.config import SweepConfig
 from runner.locking import STATE_DIR_ENV, FileLock, is_held
 from runner.secrets import register_secret
-
-from .auth.fakes import jwt_expiring
-from .conftest import NO_ENGINE_DOCKER_HOST, ConfigFactory
+from tests.unit.auth.fakes import jwt_expiring
+from tests.unit.conftest import NO_ENGINE_DOCKER_HOST, ConfigFactory
 
 PROJECT_ROOT = Path(__file__).parents[2]
 RUNNER_YAML = """\

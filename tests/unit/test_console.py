@@ -19,8 +19,7 @@ from runner.console import (
     summary_table,
 )
 from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, RunReport, Status
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 PIPELINE = {"TF_BUILD": "True"}
 

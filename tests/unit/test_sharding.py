@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 from unittest.mock import MagicMock
@@ -11,10 +10,13 @@ import docker
 import pytest
 
 from runner.cli import build_parser, main
-from runner.commands.run import make_plan
+from runner.commands.run import RunArguments, make_plan
 from runner.config import SweepConfig
 from runner.errors import ConfigError
-from runner.plan import (
+from runner.repo_run import SweepState
+from runner.report.model import Status
+from runner.run_context import RunContext
+from runner.sharding import (
     POSITION_VARIABLE,
     TOTAL_VARIABLE,
     Shard,
@@ -25,12 +27,8 @@ from runner.plan import (
     shard_number,
     shard_sizes,
 )
-from runner.renovate.env import RunContext
-from runner.repo_run import SweepState
-from runner.report.model import Status
 from runner.sweep import run_sweep
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 NAMES = [f"Project{i % 20}/repo-{i:04d}" for i in range(1000)]
 RUNNER_YAML = "organization: https://dev.azure.com/contoso/\n"
@@ -216,8 +214,8 @@ def test_unknown_repo_names_are_a_config_error(many_repos: SweepConfig) -> None:
 # --- the run command ---
 
 
-def parse_run(config: SweepConfig, *argv: str) -> argparse.Namespace:
-    return build_parser().parse_args(["run", "--config", str(config.config_dir), *argv])
+def parse_run(config: SweepConfig, *argv: str) -> RunArguments:
+    return RunArguments.from_namespace(build_parser().parse_args(["run", "--config", str(config.config_dir), *argv]))
 
 
 def test_run_takes_its_shard_from_the_flag(many_repos: SweepConfig) -> None:
@@ -245,16 +243,16 @@ def test_a_shard_sweep_reports_its_label_and_its_disabled_repositories_as_skippe
     client = MagicMock(spec=docker.DockerClient)
     state = SweepState(
         client=client,
-        runner=plan.runner,
         context=RunContext(
             run_id=plan.run_id,
             run_lock=tmp_path / "run.lock",
+            runner=plan.runner,
             image=plan.image,
             dry_run=False,
             ca_bundle=None,
             host_environ={},
+            report_dir=tmp_path / "report",
         ),
-        report_dir=tmp_path / "report",
         token_source=None,
     )
 

@@ -18,7 +18,7 @@ from docker.models.containers import Container
 
 from runner.cli import main
 from runner.locking import STATE_DIR_ENV
-from runner.renovate.spec import LABEL_RUN_ID
+from runner.renovate.container import LABEL_RUN_ID
 
 
 class Workspace:

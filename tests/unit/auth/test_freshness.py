@@ -10,12 +10,11 @@ import docker
 import pytest
 
 from runner.auth import TokenGrant, TokenSource, grant_for_repository, make_token_source
-from runner.auth.freshness import format_duration
 from runner.config import AuthConfig, RepoConfig, RunnerConfig
 from runner.errors import AuthError, TokenLifetimeError
-from runner.renovate.env import RunContext
 from runner.repo_run import SweepState, run_repository
 from runner.report.model import Reason, Status
+from runner.run_context import RunContext
 
 from .fakes import NOW, Clock, Settings, jwt_expiring, source_of
 
@@ -141,11 +140,18 @@ def test_a_repository_whose_freshest_token_is_below_the_floor_fails_with_reason_
     handed_out: list[str] = []
     state = SweepState(
         client=engine,
-        runner=RunnerConfig(organization="https://dev.azure.com/contoso/", auth=AuthConfig(margin=MARGIN, floor=FLOOR)),
         context=RunContext(
-            run_id="unit", run_lock=tmp_path / "lock", image="renovate", dry_run=False, ca_bundle=None, host_environ={}
+            run_id="unit",
+            run_lock=tmp_path / "lock",
+            runner=RunnerConfig(
+                organization="https://dev.azure.com/contoso/", auth=AuthConfig(margin=MARGIN, floor=FLOOR)
+            ),
+            image="renovate",
+            dry_run=False,
+            ca_bundle=None,
+            host_environ={},
+            report_dir=tmp_path,
         ),
-        report_dir=tmp_path,
         token_source=source,
         on_token=handed_out.append,
         now=Clock().now,
@@ -187,17 +193,3 @@ def test_a_source_that_cannot_refresh_still_gets_a_shortened_timeout() -> None:
 
     assert result.timeout == timedelta(minutes=10)
     assert "auth mode 'token-env'" in (result.note or "")
-
-
-@pytest.mark.parametrize(
-    ("duration", "text"),
-    [
-        (timedelta(0), "0s"),
-        (timedelta(seconds=59, milliseconds=999), "59s"),
-        (timedelta(minutes=30), "30m"),
-        (timedelta(hours=1, seconds=3), "1h 3s"),
-        (timedelta(hours=26, minutes=5, seconds=1), "26h 5m 1s"),
-    ],
-)
-def test_durations_read_as_people_write_them(duration: timedelta, text: str) -> None:
-    assert format_duration(duration) == text

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.scenarios import pytest_plugin, testing
-
-from .conftest import a_jwt, fake_az
+from tests.unit.sign_in import a_jwt, fake_az
 
 pytest_plugins = ["pytester"]
 

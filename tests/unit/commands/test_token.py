@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-
-from .conftest import APP_ID, OBJECT_ID, a_jwt, fake_az
+from tests.unit.sign_in import APP_ID, OBJECT_ID, a_jwt, fake_az
 
 PREFIX = "renovate-runner: "
 

@@ -13,7 +13,7 @@ import pytest
 
 from runner.renovate.logs import (
     ERROR,
-    MAX_LINE_CHARS,
+    MAX_LINE_LENGTH,
     MAX_PROBLEM_CHARS,
     MAX_PROBLEMS,
     WARN,
@@ -93,7 +93,7 @@ def test_lines_that_are_not_renovate_records_are_ignored(line: str) -> None:
 
 
 def test_a_line_over_the_cap_is_not_parsed() -> None:
-    padding = "x" * MAX_LINE_CHARS
+    padding = "x" * MAX_LINE_LENGTH
     assert parse_line(record("Repository started", renovateVersion="44.121.2", padding=padding)) is None
 
 

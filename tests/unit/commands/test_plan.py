@@ -7,22 +7,29 @@ from __future__ import annotations
 
 import json
 import stat
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from runner.auth import MODE_NAMES, AuthMode
 from runner.auth.modes import (
     AZURE_CLI_TASK_VARIABLES,
     FEDERATED_TOKEN_VARIABLES,
     MANAGED_IDENTITY_VARIABLES,
     PIPELINES_VARIABLES,
+    modes_for,
 )
+from runner.auth.selection import select_token_source
 from runner.cli import main
-from runner.config import SweepConfig
-from runner.plan import POSITION_VARIABLE, TOTAL_VARIABLE, shard_number
-
-from .conftest import ConfigFactory
+from runner.commands.plan import preview_auth
+from runner.config import AuthConfig, RepoConfig, RunnerConfig, SweepConfig
+from runner.errors import AuthError
+from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, shard_number
+from tests.unit.auth.fakes import PIPELINES_ENV, executable, jwt_expiring, working
+from tests.unit.conftest import ConfigFactory
 
 ORGANIZATION = "organization: https://dev.azure.com/contoso/\n"
 REPOS = {
@@ -249,3 +256,51 @@ def test_a_run_of_local_repositories_needs_no_token(capsys: pytest.CaptureFixtur
     auth = auth_of(capsys, config, "--repo", "local/sample", "--repo", "Archive/old")
 
     assert auth == {"mode": "auto", "applies": None, "note": "no token needed: every repository of this run is local"}
+
+
+# --- plan and run judge auth modes alike ---
+
+
+def environments(directory: Path) -> dict[str, dict[str, str]]:
+    """Each mode's inputs alone, none, and all of them; PATH holds `az` and `azd` only where they are named."""
+    empty, cli, azd_only = directory / "empty", directory / "az", directory / "azd"
+    for path in (empty, cli, azd_only):
+        path.mkdir()
+    executable(cli, "az")
+    executable(azd_only, "azd")
+    token = jwt_expiring(datetime.now(UTC) + timedelta(hours=1))
+    federated = {"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token", "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"}
+    alone = {
+        "nothing": {},
+        "pipelines": dict(PIPELINES_ENV),
+        "azure-cli": {"PATH": str(cli)},
+        "workload-identity": federated,
+        "managed-identity": {"IDENTITY_ENDPOINT": "http://127.0.0.1:41741/msi/token"},
+        "azd": {"PATH": str(azd_only)},
+        "token-env": {"RENOVATE_TOKEN": token},
+    }
+    every = {key: value for environ in alone.values() for key, value in environ.items()}
+    return {name: {"PATH": str(empty), **environ} for name, environ in {**alone, "everything": every}.items()}
+
+
+@pytest.mark.parametrize("mode", MODE_NAMES)
+def test_plan_names_the_mode_a_run_uses_for_every_mode_in_every_environment(mode: str, tmp_path: Path) -> None:
+    runner = RunnerConfig(organization="https://dev.azure.com/contoso/", auth=AuthConfig(mode=AuthMode(mode)))
+    repos = [RepoConfig(repository="Platform/api", source=tmp_path / "repos" / "api.yaml")]
+    # The real modes' detection of their inputs, with credentials that answer at once.
+    modes = [replace(each, build=working(datetime.now(UTC) + timedelta(hours=1))) for each in modes_for(runner.auth)]
+    (tmp_path / "paths").mkdir()
+
+    for name, environ in environments(tmp_path / "paths").items():
+        preview = preview_auth(runner, repos, environ)
+        try:
+            used: str | None = select_token_source(mode, environ, modes).mode
+        except AuthError:
+            used = None
+
+        where = f"mode {mode} with the inputs of {name}: {preview.note}"
+        assert preview.note.endswith("a run would exit 3") == (used is None), where
+        if preview.applies is not None:
+            assert used == preview.applies, where
+        elif used is not None:
+            assert preview.note.startswith(f"decided at run time: the first of {used}, "), where

@@ -1,5 +1,6 @@
-"""What the scenario tests share: a process environment with no CI, no auth inputs and an empty PATH, JWTs minted
-at run time, and fake `az` / `azd` executables that the real azure-identity credentials run."""
+"""Signing in without a cloud, for the tests of commands and helpers that get tokens: a process environment with
+no CI, no auth inputs and an empty PATH (the `bin_dir` fixture, in conftest.py), JWTs minted at run time, and fake
+`az` / `azd` executables that the real azure-identity credentials run."""
 
 from __future__ import annotations
 
@@ -24,10 +25,9 @@ OBJECT_ID = "1a2b3c4d-5e6f-4789-9abc-def012345678"
 TENANT_ID = "2b3c4d5e-6f70-4819-8abc-def123456789"
 
 
-@pytest.fixture
-def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Clears every auth input and CI marker from the process environment; PATH is an empty directory, where a
-    test may put fake `az` or `azd` executables."""
+def clear_auth_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Clears every auth input and CI marker from the process environment; PATH becomes an empty directory,
+    which is returned, where a test may put fake `az` or `azd` executables."""
     for name in list(os.environ):
         if name.startswith(_PREFIXES) or name in _NAMES or name.lower() in _NAMES_ANY_CASE:
             monkeypatch.delenv(name)

@@ -24,7 +24,7 @@ from docker.models.volumes import VolumeCollection
 from runner.errors import EngineError, ExitCode
 from runner.locking import FileLock
 from runner.renovate import engine
-from runner.renovate.spec import LABEL_RUN_ID, LABEL_RUN_LOCK
+from runner.renovate.container import LABEL_RUN_ID, LABEL_RUN_LOCK
 
 IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 IMAGE_ID = "sha256:" + "ab" * 32

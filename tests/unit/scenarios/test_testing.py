@@ -18,8 +18,7 @@ from runner.scenarios.testing import (
     variable_names,
 )
 from runner.secrets import REDACTED, redact
-
-from .conftest import a_jwt, fake_az, fake_azd, signed_out
+from tests.unit.sign_in import a_jwt, fake_az, fake_azd, signed_out
 
 SHARED = "SECRET_INTEGRATION_TESTING_TOKEN"
 MISSPELLED = "SECRET_INGETRATION_TESTING_TOKEN"

@@ -33,8 +33,7 @@ from tests.doubles.identity_fixtures import (
 from tests.doubles.identity_fixtures import TENANT_ID as DOUBLES_TENANT_ID
 from tests.doubles.jwt_verifier import JwtVerifier
 from tests.doubles.loopback import IncomingRequest, LoopbackServer, RecordedRequest, Reply
-
-from .conftest import APP_ID, OBJECT_ID, TENANT_ID, a_jwt
+from tests.unit.sign_in import APP_ID, OBJECT_ID, TENANT_ID, a_jwt
 
 # The identity doubles' fixtures that `pipelines_environ` needs, by the names their decorators give them.
 __all__ = [

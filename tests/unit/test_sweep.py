@@ -17,12 +17,11 @@ from docker.models.containers import ContainerCollection
 from runner.commands.run import exit_code
 from runner.config import SweepConfig
 from runner.errors import EngineError, ExitCode
-from runner.renovate.env import RunContext
 from runner.repo_run import SweepState
 from runner.report.model import Reason, Status
+from runner.run_context import RunContext
 from runner.sweep import run_sweep
-
-from .conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory
 
 
 def dead_engine_sweep(make_config: ConfigFactory, tmp_path: Path) -> tuple[SweepConfig, SweepState, MagicMock]:
@@ -37,16 +36,16 @@ def dead_engine_sweep(make_config: ConfigFactory, tmp_path: Path) -> tuple[Sweep
     client.ping.side_effect = requests.exceptions.ConnectionError("Connection refused")
     state = SweepState(
         client=client,
-        runner=config.runner,
         context=RunContext(
             run_id="run-1",
             run_lock=tmp_path / "run.lock",
+            runner=config.runner,
             image="renovate:test",
             dry_run=False,
             ca_bundle=None,
             host_environ={},
+            report_dir=tmp_path / "report",
         ),
-        report_dir=tmp_path / "report",
         token_source=None,
     )
     return config, state, client

@@ -1,25 +1,19 @@
-"""Secret redaction: registered tokens never reach the runner's own log, in JSON or console rendering."""
+"""The runner's own log: registered tokens never reach it, in JSON or console rendering; JSON for machines."""
 
 from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import structlog
 
 from runner.logsetup import configure_logging
-from runner.secrets import REDACTED, clear_secrets, redact, register_secret
-
-from .auth.fakes import jwt_expiring
+from runner.secrets import REDACTED, register_secret
+from tests.unit.test_secrets import a_token
 
 RENDERINGS = [pytest.param(True, id="json"), pytest.param(False, id="console")]
-
-
-def a_token() -> str:
-    return jwt_expiring(datetime.now(UTC) + timedelta(hours=1), appid="app-id")
 
 
 def logged(use_json: bool, emit: Any) -> str:
@@ -32,42 +26,6 @@ def logged(use_json: bool, emit: Any) -> str:
 
 def fail(message: str) -> None:
     raise ValueError(message)
-
-
-# --- the registry ---
-
-
-def test_a_registered_secret_is_redacted_wherever_it_appears() -> None:
-    token = a_token()
-    register_secret(token)
-
-    assert redact(f"Bearer {token} and again {token}") == f"Bearer {REDACTED} and again {REDACTED}"
-
-
-def test_short_values_are_not_registered() -> None:
-    # Redacting "abc" or "true" would mangle ordinary text, and no token is that short.
-    for value in ("", "abc", "true", "1234567"):
-        register_secret(value)
-
-    assert redact("abc is true, 1234567") == "abc is true, 1234567"
-
-
-def test_values_of_token_length_are_registered() -> None:
-    register_secret("12345678")
-
-    assert redact("pin 12345678") == f"pin {REDACTED}"
-
-
-def test_clearing_forgets_every_secret() -> None:
-    token = a_token()
-    register_secret(token)
-
-    clear_secrets()
-
-    assert redact(token) == token
-
-
-# --- the log ---
 
 
 @pytest.mark.parametrize("use_json", RENDERINGS)

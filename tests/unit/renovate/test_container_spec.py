@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from runner.renovate.env import (
+from runner.config import RunnerConfig
+from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
+from runner.renovate.container_spec import (
     CA_BUNDLE_IN_CONTAINER,
     LOCAL_REPO_IN_CONTAINER,
     REPORT_DIR_IN_CONTAINER,
-    RunContext,
     container_spec,
 )
-from runner.renovate.spec import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
-
-from .conftest import ConfigFactory
+from runner.run_context import RunContext
+from tests.unit.conftest import ConfigFactory
 
 RUNNER_YAML = """\
 organization: https://dev.azure.com/contoso
@@ -41,16 +41,18 @@ HOST_ENV = {
 }
 
 
-def context(tmp_path: Path, *, dry_run: bool = False, ca: bool = True) -> RunContext:
+def context(runner: RunnerConfig, tmp_path: Path, *, dry_run: bool = False, ca: bool = True) -> RunContext:
     bundle = tmp_path / "ca.crt"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     return RunContext(
         run_id="run-1",
         run_lock=tmp_path / "run-1.lock",
+        runner=runner,
         image="example/renovate:1",
         dry_run=dry_run,
         ca_bundle=bundle if ca else None,
         host_environ=HOST_ENV,
+        report_dir=tmp_path / "report",
     )
 
 
@@ -59,8 +61,7 @@ def azure_spec(make_config: ConfigFactory, tmp_path: Path, **kwargs: bool) -> Co
     (repo,) = config.repos
     return container_spec(
         repo,
-        config.runner,
-        context(tmp_path, **kwargs),
+        context(config.runner, tmp_path, **kwargs),
         index=7,
         token="the-token",
         report_mount=tmp_path / "r",
@@ -149,7 +150,7 @@ def test_local_repository_runs_the_local_platform_read_only_without_a_token(
         "renovate: {image: example/renovate:1}\n", {"app.yaml": "local: ../../app\n"}, local_dirs=("app",)
     )
     (repo,) = config.repos
-    spec = container_spec(repo, config.runner, context(tmp_path), index=0, token=None, report_mount=tmp_path / "r")
+    spec = container_spec(repo, context(config.runner, tmp_path), index=0, token=None, report_mount=tmp_path / "r")
     assert spec.environment["RENOVATE_PLATFORM"] == "local"
     assert spec.environment["RENOVATE_DRY_RUN"] == "lookup"
     assert "RENOVATE_TOKEN" not in spec.environment

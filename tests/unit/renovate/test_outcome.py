@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.renovate.logs import MAX_PROBLEMS, WARN, LogSummary, RenovateEvent, parse_line
-from runner.renovate.outcome import build_outcome, read_report_file
+from runner.renovate.outcome import build_outcome
 from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, Status
 
 DATA = Path(__file__).parent / "data"
@@ -92,25 +92,6 @@ def test_digest_updates_show_the_digests_and_branch_only_updates_are_added() -> 
     assert maintenance.manager == "unknown"
     assert "@types/node" not in by_dependency  # no updates for it
     assert "left-pad-internal" not in by_dependency
-
-
-def test_branches_name_the_branch_when_package_files_do_not(tmp_path: Path) -> None:
-    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
-    for files in report["repositories"]["Platform/web-app"]["packageFiles"].values():
-        for package_file in files:
-            for dep in package_file["deps"]:
-                for update in dep.get("updates", []):
-                    update.pop("branchName", None)
-    path = tmp_path / "report.json"
-    path.write_text(json.dumps(report), encoding="utf-8")
-
-    updates = read_report_file(path, "Platform/web-app").updates
-
-    branches = {update.dependency: update.branch for update in updates}
-    assert branches["lodash"] == "renovate/lodash-4.x"
-    assert branches["express"] == "renovate/express-5.x"
-    assert branches["node"] is None  # no branch in this report lists it
-    assert len(updates) == 4  # merged, not doubled
 
 
 def test_pull_requests_renovate_kept_as_they_were_are_listed_as_unchanged(tmp_path: Path) -> None:
@@ -297,26 +278,6 @@ def test_a_report_without_this_repository_is_noted(tmp_path: Path) -> None:
         "Renovate's report file has no entry for Platform/web-app (entries: Other/one, Other/two); "
         "updates are unknown.",
     )
-
-
-def test_the_repository_key_is_matched_without_case(tmp_path: Path) -> None:
-    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
-    report["repositories"] = {"platform/WEB-APP": report["repositories"]["Platform/web-app"], "x/y": {}}
-    path = tmp_path / "report.json"
-    path.write_text(json.dumps(report), encoding="utf-8")
-
-    assert len(read_report_file(path, "Platform/web-app").updates) == 4
-
-
-def test_top_level_report_problems_belong_to_the_repository(tmp_path: Path) -> None:
-    path = tmp_path / "report.json"
-    problem = {"level": 50, "msg": "Fatal error: Authentication failure", "logContext": "x"}
-    path.write_text(json.dumps({"problems": [problem], "repositories": {}}), encoding="utf-8")
-
-    found = read_report_file(path, "Platform/web-app")
-
-    assert found.problems == (Problem(level="error", message="Fatal error: Authentication failure"),)
-    assert len(found.notes) == 1  # and no entry for the repository
 
 
 def test_notes_keep_the_callers_first_and_count_omitted_problems() -> None:

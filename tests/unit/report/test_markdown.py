@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
-from runner.report.markdown import code, duration, link, render_summary, text
+from runner.report.markdown import code, link, render_summary, text
 from runner.report.model import PullRequest, RunReport
 
 PARSER = MarkdownIt("commonmark").enable("table")
@@ -172,11 +172,3 @@ def test_code_spans_survive_backticks_and_pipes(value: str, span: str, html: str
 
 def test_links_encode_percent_signs_and_escape_labels() -> None:
     assert link("logs/a_b%2Fc.ndjson", "logs/a_b%2Fc.ndjson") == r"[logs/a\_b%2Fc.ndjson](logs/a_b%252Fc.ndjson)"
-
-
-@pytest.mark.parametrize(
-    ("seconds", "shown"),
-    [(0.2, "0s"), (27.66, "28s"), (60, "1m 00s"), (754.4, "12m 34s"), (3725, "1h 02m")],
-)
-def test_durations(seconds: float, shown: str) -> None:
-    assert duration(seconds) == shown

@@ -1,0 +1,240 @@
+"""Renovate's report file: the updates, branches, pull requests and problems it lists for one repository.
+
+The report file (`RENOVATE_REPORT_TYPE=file`) is written by lib/instrumentation/reporting.ts as
+`{problems, repositories: {<repo>: {problems, branches, packageFiles, libYearsWithStatus}}}`:
+
+- `packageFiles`: `{<manager>: [{packageFile, deps: [{depName, currentValue, currentVersion, updates:
+  [{updateType, newVersion, newValue, newDigest, branchName}]}]}]}`, written after extraction and lookup, so
+  it is there in dry runs too;
+- `branches`: `[{branchName, prNo, prTitle, result, upgrades: [{depName, currentVersion, newVersion,
+  packageFile, updateType, ...}]}]` from the repository cache, only in full runs. `prNo` names the branch's pull
+  request whether or not this run changed it; Renovate logs a pull request it kept as it was only at debug level
+  (`Pull Request #N does not need updating`), so this is where a later sweep learns of it.
+
+The key is the repository as Renovate was given it, or `local` on the local platform. Each container runs one
+repository, so top-level problems belong to it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from runner.renovate.logs import event_from_record, problem_from_event
+from runner.report.model import DependencyUpdate, Problem, PullRequest
+
+_SHORT_DIGEST = 12
+
+
+class _RenovateShape(BaseModel):
+    """Reads Renovate's camelCase JSON leniently: unknown fields are ignored, missing ones default."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class _LookupUpdate(_RenovateShape):
+    update_type: str | None = None
+    new_version: str | None = None
+    new_value: str | None = None
+    new_digest: str | None = None
+    branch_name: str | None = None
+
+
+class _Dependency(_RenovateShape):
+    dep_name: str | None = None
+    package_name: str | None = None
+    current_value: str | None = None
+    current_version: str | None = None
+    current_digest: str | None = None
+    updates: list[_LookupUpdate] = []
+
+
+class _PackageFile(_RenovateShape):
+    package_file: str | None = None
+    deps: list[_Dependency] = []
+
+
+class _BranchUpgrade(_RenovateShape):
+    dep_name: str | None = None
+    package_name: str | None = None
+    package_file: str | None = None
+    current_value: str | None = None
+    current_version: str | None = None
+    current_digest: str | None = None
+    update_type: str | None = None
+    new_version: str | None = None
+    new_value: str | None = None
+    new_digest: str | None = None
+
+
+class _Branch(_RenovateShape):
+    branch_name: str | None = None
+    pr_no: int | None = None
+    pr_title: str | None = None
+    upgrades: list[_BranchUpgrade] = []
+
+
+class _RepoSection(_RenovateShape):
+    problems: list[dict[str, Any]] = []
+    branches: list[_Branch] = []
+    package_files: dict[str, list[_PackageFile]] = {}
+
+
+class _RenovateReport(_RenovateShape):
+    problems: list[dict[str, Any]] = []
+    repositories: dict[str, _RepoSection] = {}
+
+
+@dataclass(frozen=True)
+class ReportFileContents:
+    """What a report file contributed to an outcome; `notes` say why something is missing."""
+
+    updates: tuple[DependencyUpdate, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()
+    prs: tuple[PullRequest, ...] = ()  # every branch's pull request, as `unchanged`
+
+
+def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
+    """Updates and problems for `repository` from Renovate's report file; never raises for a bad file."""
+    if path is None:
+        return ReportFileContents()
+    try:
+        report = _RenovateReport.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return ReportFileContents(notes=(f"Renovate wrote no report file ({path.name}); updates are unknown.",))
+    except (OSError, ValidationError) as error:
+        reason = _first_error_line(error)
+        return ReportFileContents(notes=(f"Renovate's report file {path.name} could not be read: {reason}",))
+    problems = tuple(_problems(report.problems))
+    section = _repo_section(report.repositories, repository)
+    if section is None:
+        known = ", ".join(sorted(report.repositories)) or "none"
+        note = f"Renovate's report file has no entry for {repository} (entries: {known}); updates are unknown."
+        return ReportFileContents(problems=problems, notes=(note,))
+    return ReportFileContents(
+        updates=_updates(section),
+        problems=(*problems, *_problems(section.problems)),
+        notes=(),
+        prs=_pull_requests(section),
+    )
+
+
+def _first_error_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "top level"
+        return f"{first['msg']} at {where}"
+    return str(error)
+
+
+def _repo_section(sections: Mapping[str, _RepoSection], repository: str) -> _RepoSection | None:
+    if repository in sections:
+        return sections[repository]
+    # Azure DevOps names are case-insensitive, and Renovate keeps the spelling it was given.
+    by_folded = {name.casefold(): section for name, section in sections.items()}
+    if repository.casefold() in by_folded:
+        return by_folded[repository.casefold()]
+    if "local" in sections:
+        return sections["local"]
+    # Each container runs one repository: a lone entry is ours, whatever name Renovate filed it under.
+    return next(iter(sections.values())) if len(sections) == 1 else None
+
+
+def _problems(records: Iterable[Mapping[str, Any]]) -> Iterable[Problem]:
+    for record in records:
+        event = event_from_record(record)
+        if event is not None and event.is_problem:
+            yield problem_from_event(event)
+
+
+def _updates(section: _RepoSection) -> tuple[DependencyUpdate, ...]:
+    found: dict[tuple[str, ...], DependencyUpdate] = {}
+    for manager, package_files in section.package_files.items():
+        for package_file in package_files:
+            for dep in package_file.deps:
+                for update in dep.updates:
+                    lookup = _from_lookup(manager, package_file, dep, update)
+                    found.setdefault(_identity(lookup), lookup)
+    # Branches (full runs only) name the branch of updates found above, and add the few that extraction
+    # does not list, such as lock file maintenance.
+    for branch in section.branches:
+        for upgrade in branch.upgrades:
+            planned = _from_branch(branch, upgrade)
+            known = found.get(_identity(planned))
+            if known is None:
+                found[_identity(planned)] = planned
+            elif known.branch is None:
+                found[_identity(planned)] = dataclasses.replace(known, branch=planned.branch)
+    return tuple(found.values())
+
+
+def _pull_requests(section: _RepoSection) -> tuple[PullRequest, ...]:
+    # A dry run "creates" pull request 0; Azure DevOps, GitHub and GitLab number theirs from 1.
+    return tuple(
+        PullRequest(number=branch.pr_no, title=branch.pr_title or "", branch=branch.branch_name, action="unchanged")
+        for branch in section.branches
+        if branch.pr_no
+    )
+
+
+def _identity(update: DependencyUpdate) -> tuple[str, ...]:
+    """What makes an update the same one whether it came from packageFiles or from branches."""
+    return (
+        update.dependency,
+        update.package_file,
+        update.current_version or "",
+        update.new_version or "",
+        update.update_type,
+    )
+
+
+def _from_lookup(manager: str, package_file: _PackageFile, dep: _Dependency, update: _LookupUpdate) -> DependencyUpdate:
+    update_type = update.update_type or "unknown"
+    return DependencyUpdate(
+        dependency=dep.dep_name or dep.package_name or update_type,
+        manager=manager,
+        package_file=package_file.package_file or "",
+        current_version=_version(dep.current_version or dep.current_value, dep.current_digest, update_type),
+        new_version=_version(update.new_version or update.new_value, update.new_digest, update_type),
+        update_type=update_type,
+        current_value=dep.current_value,
+        new_value=update.new_value,
+        branch=update.branch_name,
+    )
+
+
+def _from_branch(branch: _Branch, upgrade: _BranchUpgrade) -> DependencyUpdate:
+    update_type = upgrade.update_type or "unknown"
+    return DependencyUpdate(
+        # lock file maintenance names no dependency; its update type says what it is
+        dependency=upgrade.dep_name or upgrade.package_name or update_type,
+        manager="unknown",  # Renovate's branch summary does not say which manager found the dependency
+        package_file=upgrade.package_file or "",
+        current_version=_version(upgrade.current_version or upgrade.current_value, upgrade.current_digest, update_type),
+        new_version=_version(upgrade.new_version or upgrade.new_value, upgrade.new_digest, update_type),
+        update_type=update_type,
+        current_value=upgrade.current_value,
+        new_value=upgrade.new_value,
+        branch=branch.branch_name,
+    )
+
+
+def _version(version: str | None, digest: str | None, update_type: str) -> str | None:
+    """A version as people read it; for digest updates the digest is the part that changes."""
+    if update_type not in ("digest", "pinDigest") or not digest:
+        return version
+    short = digest.removeprefix("sha256:")[:_SHORT_DIGEST]
+    return f"{version}@{short}" if version else short

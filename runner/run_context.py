@@ -1,0 +1,22 @@
+"""`RunContext`: what one sweep decided before any repository ran, the same for every repository."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.config import RunnerConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunContext:
+    run_id: str
+    run_lock: Path  # the lock file this run holds; its containers carry the path as a label
+    runner: RunnerConfig  # with the command line's overrides (--concurrency) applied
+    image: str
+    dry_run: bool
+    ca_bundle: Path | None
+    host_environ: Mapping[str, str]
+    report_dir: Path
+    preflight_problems: Mapping[str, str] = field(default_factory=dict)  # repository name -> what to fix

@@ -1,0 +1,51 @@
+"""Renovate's report file read for one repository: updates merged from package files and branches, its entry found
+under any spelling, top-level problems kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from runner.renovate.report_file import read_report_file
+from runner.report.model import Problem
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_branches_name_the_branch_when_package_files_do_not(tmp_path: Path) -> None:
+    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
+    for files in report["repositories"]["Platform/web-app"]["packageFiles"].values():
+        for package_file in files:
+            for dep in package_file["deps"]:
+                for update in dep.get("updates", []):
+                    update.pop("branchName", None)
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+    updates = read_report_file(path, "Platform/web-app").updates
+
+    branches = {update.dependency: update.branch for update in updates}
+    assert branches["lodash"] == "renovate/lodash-4.x"
+    assert branches["express"] == "renovate/express-5.x"
+    assert branches["node"] is None  # no branch in this report lists it
+    assert len(updates) == 4  # merged, not doubled
+
+
+def test_the_repository_key_is_matched_without_case(tmp_path: Path) -> None:
+    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
+    report["repositories"] = {"platform/WEB-APP": report["repositories"]["Platform/web-app"], "x/y": {}}
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+    assert len(read_report_file(path, "Platform/web-app").updates) == 4
+
+
+def test_top_level_report_problems_belong_to_the_repository(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    problem = {"level": 50, "msg": "Fatal error: Authentication failure", "logContext": "x"}
+    path.write_text(json.dumps({"problems": [problem], "repositories": {}}), encoding="utf-8")
+
+    found = read_report_file(path, "Platform/web-app")
+
+    assert found.problems == (Problem(level="error", message="Fatal error: Authentication failure"),)
+    assert len(found.notes) == 1  # and no entry for the repository
