@@ -20,6 +20,7 @@ from typing import Self
 import structlog
 
 from runner import __version__
+from runner.capacity import ConcurrencyDecision
 from runner.config import RepoConfig
 from runner.repo_run import SweepState, run_repository
 from runner.report.model import RepoOutcome, RunReport
@@ -57,7 +58,7 @@ def run_sweep(
     repos: Sequence[RepoConfig],
     state: SweepState,
     *,
-    concurrency: int,
+    concurrency: ConcurrencyDecision,
     observer: SweepObserver | None = None,
     shard: str | None = None,
 ) -> SweepResult:
@@ -79,7 +80,7 @@ def run_sweep(
 
     with (
         _signals_set(state.cancel) as received,
-        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="repo") as pool,
+        ThreadPoolExecutor(max_workers=concurrency.value, thread_name_prefix="repo") as pool,
     ):
         pending: dict[Future[RepoOutcome], int] = {
             pool.submit(one, index, repo): index for index, repo in enumerate(repos)
@@ -99,6 +100,8 @@ def run_sweep(
         repositories=tuple(outcomes[index] for index in range(len(repos))),
         shard=shard,
         interrupted=received[0] is not None,
+        concurrency=concurrency.value,
+        concurrency_basis=concurrency.basis,
     )
     return SweepResult(report=report, signal_number=received[0], engine_gone=state.engine_gone.is_set())
 

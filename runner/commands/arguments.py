@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
+from runner.config.concurrency import parse_concurrency
 from runner.sharding import Shard, parse_shard
 
 
@@ -55,8 +56,9 @@ def shard(text: str) -> Shard:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def concurrency(text: str) -> int | Literal["auto"]:
+    """`--concurrency`, checked by the same rule and in the same words as `concurrency` in runner.yaml."""
+    try:
+        return parse_concurrency(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -14,6 +14,7 @@ from typing import Any, Self, TextIO
 from runner.auth.modes import modes_for
 from runner.auth.selection import choose_modes
 from runner.azure_access import TokenAnnouncer, candidate_repositories, connect_azure
+from runner.capacity import ConcurrencyDecision, sweep_concurrency
 from runner.commands import arguments
 from runner.config import RepoConfig, RunnerConfig, load_config
 from runner.durations import format_duration
@@ -68,12 +69,14 @@ def plan_document(
 ) -> dict[str, Any]:
     """The plan as plain data: the `--json` output, and what the text rendering shows."""
     auth = preview_auth(runner, selection.repos, environ)
+    concurrency = sweep_concurrency(runner)
     shard = selection.shard
     sizes = shard_sizes([repo.name for repo in selection.selected], shard.count) if shard else {}
     return {
         "auth": {"mode": auth.mode, "applies": auth.applies, "note": auth.note},
         "image": runner.renovate.image,
-        "concurrency": runner.concurrency,
+        "concurrency": concurrency.value,
+        "concurrency_basis": concurrency.basis,
         "shard": selection.shard_label,
         "shard_source": shard_source,
         "selected": len(selection.selected),
@@ -91,6 +94,10 @@ def preview_auth(runner: RunnerConfig, repos: Sequence[RepoConfig], environ: Map
     return AuthPreview(mode=mode, applies=choice.decided, note=choice.explain())
 
 
+def _concurrency_text(document: Mapping[str, Any]) -> str:
+    return ConcurrencyDecision(value=document["concurrency"], basis=document["concurrency_basis"]).describe()
+
+
 def render_plan(document: Mapping[str, Any]) -> str:
     auth = document["auth"]
     shard = document["shard"]
@@ -103,7 +110,7 @@ def render_plan(document: Mapping[str, Any]) -> str:
         f"Plan for {document['config']} (nothing is started)",
         f"  auth:         {auth['mode']} -> {auth['note']}",
         f"  image:        {document['image']}",
-        f"  concurrency:  {document['concurrency']}",
+        f"  concurrency:  {_concurrency_text(document)}",
         f"  shard:        {_shard_text(document)}",
         f"  repositories: {len(repositories)}" + (f" of {document['selected']} selected" if shard else ""),
         "",

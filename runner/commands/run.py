@@ -15,12 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self, TextIO
+from typing import Literal, Self, TextIO
 
 import docker
 import structlog
 
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
+from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
 from runner.config import RepoConfig, RunnerConfig, load_config
 from runner.console import observer_for, print_summary
@@ -54,6 +55,7 @@ class SweepPlan:
     image: str
     dry_run: bool
     shard: Shard | None  # None when the run is not split over parallel jobs
+    concurrency: ConcurrencyDecision
 
     @property
     def shard_label(self) -> str | None:
@@ -66,7 +68,7 @@ class RunArguments(arguments.SelectionArguments):
 
     report_dir: Path | None  # None: report_dir from the configuration
     dry_run: bool
-    concurrency: int | None
+    concurrency: int | Literal["auto"] | None  # None: concurrency from the configuration
     image: str | None
     run_id: str | None
 
@@ -95,7 +97,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="Renovate's full dry run: look up and plan updates, push nothing",
     )
     parser.add_argument(
-        "--concurrency", type=arguments.positive_int, help="repositories at once (default: from config)"
+        "--concurrency",
+        type=arguments.concurrency,
+        help="repositories at once, or auto to fit the machine (default: from config)",
     )
     parser.add_argument("--image", help="Renovate image to use instead of renovate.image")
     parser.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
@@ -143,9 +147,15 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
 
 
 def make_plan(
-    args: RunArguments, runner: RunnerConfig, candidates: Sequence[RepoConfig], environ: Mapping[str, str]
+    args: RunArguments,
+    runner: RunnerConfig,
+    candidates: Sequence[RepoConfig],
+    environ: Mapping[str, str],
+    *,
+    capacity: MachineCapacity | None = None,
 ) -> SweepPlan:
-    if args.concurrency:
+    """The sweep this invocation runs; `capacity` resolves `concurrency: auto` (None: this machine's)."""
+    if args.concurrency is not None:
         runner = runner.model_copy(update={"concurrency": args.concurrency})
     selection = select_run(candidates, names=args.repos, shard=choose_shard(args.shard, environ))
     return SweepPlan(
@@ -156,6 +166,7 @@ def make_plan(
         image=args.image or runner.renovate.image,
         dry_run=args.dry_run,
         shard=selection.shard,
+        concurrency=sweep_concurrency(runner, capacity),
     )
 
 
@@ -208,7 +219,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         run_id=plan.run_id,
         repositories=len(plan.repos),
         shard=plan.shard_label,
-        concurrency=plan.runner.concurrency,
+        concurrency=plan.concurrency.describe(),
         image=plan.image,
         report_dir=str(plan.report_dir),
     )
@@ -216,7 +227,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         return run_sweep(
             plan.repos,
             state,
-            concurrency=plan.runner.concurrency,
+            concurrency=plan.concurrency,
             observer=observer,
             shard=plan.shard_label,
         )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, W
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from runner.auth.settings import MODE_NAMES, AuthMode
+from runner.config.concurrency import AUTO, Concurrency
 from runner.config.durations import Duration
 from runner.config.merge import merge_options
 from runner.config.names import (
@@ -32,7 +33,6 @@ from runner.config.urls import OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 DEFAULT_PASSTHROUGH_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
-MAX_CONCURRENCY = 64
 
 
 def default_global_options() -> dict[str, JsonValue]:
@@ -156,7 +156,10 @@ class RunnerConfig(ConfigModel):
         "files in repos/ still apply to the repositories they name.",
     )
     renovate: RenovateSettings = Field(default_factory=RenovateSettings)
-    concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY, description="Repositories processed at once.")
+    concurrency: Concurrency = Field(
+        default=AUTO,
+        description="Repositories processed at once: a number, or auto to fit the CPUs and memory the runner may use.",
+    )
     timeout: Duration = Field(default="30m", validate_default=True, description="Time limit for each repository.")
     limits: Limits = Field(default_factory=Limits)
     cache: CacheConfig = Field(default_factory=CacheConfig)

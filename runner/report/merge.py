@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -105,7 +106,15 @@ def merge_reports(shards: Sequence[ShardReport]) -> RunReport:
         version=reports[0].version,
         shard=None,
         interrupted=any(report.interrupted for report in reports),
+        **_common_concurrency(reports),
     )
+
+
+def _common_concurrency(reports: Sequence[RunReport]) -> dict[str, Any]:
+    """The shards' concurrency when they all ran at the same, else none (each shard's report keeps its own)."""
+    settings = {(report.concurrency, report.concurrency_basis) for report in reports}
+    concurrency, basis = settings.pop() if len(settings) == 1 else (None, None)
+    return {"concurrency": concurrency, "concurrency_basis": basis}
 
 
 def copy_logs(shards: Iterable[ShardReport], logs_dir: Path) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: concurrency and concurrency_basis
 
 
 class Status(StrEnum):
@@ -102,6 +102,8 @@ class RunReport:
     version: int = REPORT_VERSION
     shard: str | None = None  # "I/N" when the run covered one shard
     interrupted: bool = False
+    concurrency: int | None = None  # repositories at once; None in a merged report whose shards differed
+    concurrency_basis: str | None = None  # "configured", or what `auto` measured (CPUs, memory)
 
     @property
     def counts(self) -> dict[str, int]:

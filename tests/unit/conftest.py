@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from unittest.mock import MagicMock
 
+import docker
 import pytest
 
+from runner.commands.run import SweepPlan
 from runner.config import SweepConfig, load_config
+from runner.repo_run import SweepState
+from runner.run_context import RunContext
 from tests.unit.sign_in import clear_auth_environment
 
 ConfigFactory = Callable[..., SweepConfig]
@@ -47,3 +52,21 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Clears every auth input and CI marker from the process environment; PATH is an empty directory, where a
     test may put fake `az` or `azd` executables."""
     return clear_auth_environment(tmp_path, monkeypatch)
+
+
+def idle_sweep_state(plan: SweepPlan, scratch: Path) -> SweepState:
+    """A sweep's shared state for `plan` with an engine that must never be called (every repository is skipped)."""
+    return SweepState(
+        client=MagicMock(spec=docker.DockerClient),
+        context=RunContext(
+            run_id=plan.run_id,
+            run_lock=scratch / "run.lock",
+            runner=plan.runner,
+            image=plan.image,
+            dry_run=False,
+            ca_bundle=None,
+            host_environ={},
+            report_dir=scratch / "report",
+        ),
+        token_source=None,
+    )

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from runner import __version__
-from runner.cli import EX_SOFTWARE, main
+from runner.cli import EX_SOFTWARE, build_parser, main
 from runner.commands import validate as validate_command
 from runner.config import SweepConfig
 from runner.locking import STATE_DIR_ENV, FileLock, is_held
@@ -169,6 +169,28 @@ def test_a_bad_option_value_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 
     assert exit_info.value.code == 2
     assert "--concurrency: must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1000", "0", "four"])
+def test_the_concurrency_flag_is_refused_in_the_words_the_configuration_file_gets(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, value: str
+) -> None:
+    runner_yaml = both_repos.config_dir / "runner.yaml"
+    runner_yaml.write_text(RUNNER_YAML + f"concurrency: {value}\n")
+    from_file = invoke(capsys, "validate", "--config", str(both_repos.config_dir))
+    file_message = from_file.err.split("concurrency: ", 1)[1].splitlines()[0]
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--concurrency", value])
+
+    assert (from_file.code, exit_info.value.code) == (2, 2)
+    assert f"argument --concurrency: {file_message}\n" in capsys.readouterr().err
+    assert file_message.startswith("must be ")
+
+
+def test_the_concurrency_flag_takes_auto(both_repos: SweepConfig) -> None:
+    namespace = build_parser().parse_args(["run", "--config", str(both_repos.config_dir), "--concurrency", "auto"])
+    assert namespace.concurrency == "auto"
 
 
 # --- run: what stops a sweep before it starts, in order ---

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from unittest.mock import MagicMock
 
-import docker
 import pytest
 
+from runner.capacity import ConcurrencyDecision
 from runner.cli import build_parser, main
 from runner.commands.run import RunArguments, make_plan
 from runner.config import SweepConfig
 from runner.errors import ConfigError
-from runner.repo_run import SweepState
 from runner.report.model import Status
-from runner.run_context import RunContext
 from runner.sharding import (
     POSITION_VARIABLE,
     TOTAL_VARIABLE,
@@ -28,7 +25,7 @@ from runner.sharding import (
     shard_sizes,
 )
 from runner.sweep import run_sweep
-from tests.unit.conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory, idle_sweep_state
 
 NAMES = [f"Project{i % 20}/repo-{i:04d}" for i in range(1000)]
 RUNNER_YAML = "organization: https://dev.azure.com/contoso/\n"
@@ -240,26 +237,14 @@ def test_a_shard_sweep_reports_its_label_and_its_disabled_repositories_as_skippe
     files = {f"repo-{i}.yaml": f"repository: Platform/repo-{i}\nenabled: false\n" for i in range(12)}
     config = make_config(RUNNER_YAML, files)
     plan = make_plan(parse_run(config, "--shard", "1/2"), config.runner, config.repos, {})
-    client = MagicMock(spec=docker.DockerClient)
-    state = SweepState(
-        client=client,
-        context=RunContext(
-            run_id=plan.run_id,
-            run_lock=tmp_path / "run.lock",
-            runner=plan.runner,
-            image=plan.image,
-            dry_run=False,
-            ca_bundle=None,
-            host_environ={},
-            report_dir=tmp_path / "report",
-        ),
-        token_source=None,
-    )
+    state = idle_sweep_state(plan, tmp_path)
 
-    report = run_sweep(plan.repos, state, concurrency=2, shard=plan.shard_label).report
+    report = run_sweep(
+        plan.repos, state, concurrency=ConcurrencyDecision(value=2, basis="configured"), shard=plan.shard_label
+    ).report
 
     assert report.shard == "1/2"
     expected = [name for name in sorted(f"Platform/repo-{i}" for i in range(12)) if shard_number(name, 2) == 1]
     assert [outcome.repository for outcome in report.repositories] == expected
     assert {outcome.status for outcome in report.repositories} == {Status.SKIPPED}
-    assert client.mock_calls == []
+    assert state.client.mock_calls == []

@@ -14,6 +14,7 @@ import pytest
 import requests
 from docker.models.containers import ContainerCollection
 
+from runner.capacity import ConcurrencyDecision
 from runner.commands.run import exit_code
 from runner.config import SweepConfig
 from runner.errors import EngineError, ExitCode
@@ -56,7 +57,7 @@ def test_the_rest_of_the_sweep_fails_with_reason_engine_and_the_exit_code_is_4(
 ) -> None:
     config, state, client = dead_engine_sweep(make_config, tmp_path)
 
-    result = run_sweep(config.repos, state, concurrency=config.runner.concurrency)
+    result = run_sweep(config.repos, state, concurrency=ConcurrencyDecision(value=1, basis="configured"))
 
     statuses = [(outcome.repository, outcome.status, outcome.reason) for outcome in result.report.repositories]
     assert statuses == [

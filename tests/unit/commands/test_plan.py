@@ -94,7 +94,7 @@ def test_plan_prints_settings_and_every_repository(capsys: pytest.CaptureFixture
         "  auth:         auto -> no mode finds its inputs here (pipelines, azure-cli, workload-identity, "
         "managed-identity, azd, token-env); a run would exit 3\n"
         "  image:        ghcr.io/renovatebot/renovate:44.121.2\n"
-        "  concurrency:  3\n"
+        "  concurrency:  3 (configured)\n"
         "  shard:        none: this job runs every selected repository\n"
         "  repositories: 5\n"
         "\n"
@@ -120,6 +120,7 @@ def test_plan_as_json(capsys: pytest.CaptureFixture[str], config: SweepConfig) -
         },
         "image": "ghcr.io/renovatebot/renovate:44.121.2",
         "concurrency": 3,
+        "concurrency_basis": "configured",
         "shard": None,
         "shard_source": None,
         "selected": 2,

@@ -55,7 +55,7 @@ def test_defaults_fill_every_key_left_out(write_config: WriteConfig) -> None:
     assert runner.renovate.image == DEFAULT_IMAGE
     assert runner.renovate.log_level == "info"
     assert runner.renovate.global_options == {"onboarding": False, "requireConfig": "optional"}
-    assert runner.concurrency == 4
+    assert runner.concurrency == "auto"
     assert runner.timeout == timedelta(minutes=30)
     assert (runner.limits.memory_bytes, runner.limits.pids, runner.limits.cpus) == (2 * GIB, 1024, None)
     assert runner.cache.volume == "renovate-cache"
