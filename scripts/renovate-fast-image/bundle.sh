@@ -27,13 +27,13 @@ mkdir -p "$out"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 # Kept out of the bundle, loaded from node_modules as before:
 # - packages that read files next to their own code (__dirname): azure-devops-node-api (its package.json),
-#   @grpc/*, @yarnpkg/libzip, @cdktf/hcl2json, @baszalmstra/rattler, @one-ini/wasm, editorconfig (WebAssembly),
+#   @grpc/*, @yarnpkg/libzip, @cdktf/hcl2json, @baszalmstra/rattler, @one-ini/wasm (WebAssembly),
 #   @renovatebot/pgp and openpgp (loaded on demand anyway);
 # - native addons or packages that may be absent: re2, dtrace-provider (optional to bunyan), performance;
 # - prettier, which Renovate requires only when it formats a file;
 # - import-in-the-middle and require-in-the-middle, OpenTelemetry's loader hooks, which must see real modules.
 externals="re2 dtrace-provider performance prettier azure-devops-node-api @grpc/grpc-js @grpc/proto-loader
-  @yarnpkg/libzip @cdktf/hcl2json @baszalmstra/rattler @one-ini/wasm editorconfig @renovatebot/pgp openpgp
+  @yarnpkg/libzip @cdktf/hcl2json @baszalmstra/rattler @one-ini/wasm @renovatebot/pgp openpgp
   import-in-the-middle require-in-the-middle"
 set --
 for name in $externals; do
@@ -44,7 +44,7 @@ done
 "$esbuild" "$entry" --bundle --platform=node --format=cjs "--target=node${node_major}" \
   --outfile="${out}/renovate.cjs" --define:import.meta.url=__renovateImportMetaUrl \
   '--banner:js=const __renovateImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' \
-  --log-level=error "$@"
+  --charset=ascii --log-level=error "$@"
 cp "${recipe_dir}/renovate-fast.cjs" "${out}/renovate-fast.cjs"
 chmod 0755 "${out}/renovate-fast.cjs"
 
@@ -58,7 +58,7 @@ git -C "$prime_dir" -c user.name=prime -c user.email=prime@localhost commit --qu
   cd "$prime_dir"
   env RENOVATE_FAST_START_WRITE_CACHE=1 RENOVATE_PLATFORM=local RENOVATE_DRY_RUN=extract LOG_LEVEL=warn \
     RENOVATE_ONBOARDING=false RENOVATE_REQUIRE_CONFIG=optional RENOVATE_BASE_DIR="${prime_dir}.base" \
-    node "${out}/renovate-fast.cjs"
+    "${out}/renovate-fast.cjs"
 )
 rm -rf "$prime_dir" "${prime_dir}.base"
 [ -s "${out}/renovate.cjs.v8cache" ] || {

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Starts Renovate from its one-file bundle (renovate.cjs, made by bundle.sh) with a V8 code cache that was
 // written after a whole Renovate run when the image was built.
 //
@@ -33,7 +33,8 @@ function readCache() {
 
 const cachedData = readCache();
 // Module.wrap gives the bundle the CommonJS scope it was built for; the shebang line is not JavaScript.
-const source = Module.wrap(fs.readFileSync(bundle, 'utf8').replace(/^#!.*/, ''));
+// esbuild writes ASCII only (non-ASCII characters become escapes), so latin1 reads it exactly, without UTF-8 decoding.
+const source = Module.wrap(fs.readFileSync(bundle, 'latin1').replace(/^#!.*/, ''));
 const script = new vm.Script(source, {
   filename: bundle,
   cachedData,
