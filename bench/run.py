@@ -1,0 +1,194 @@
+"""renovate-runner's performance benchmark: one sweep per repository container against one sequential Renovate, on
+the doubles, side by side in one run (see docs/performance.md for what each figure means and the goals).
+
+    uv run python bench/run.py [--quick] [--rounds N] [--only startup,loopback,latency]
+
+Images: the fast-starting image the runner uses (RENOVATE_RUNNER_IMAGE) and the Renovate image it was derived from
+(RENOVATE_RUNNER_BASE_IMAGE), as scripts/setup.sh prints them. Each figure is the median of alternating runs;
+ratios compare medians measured in the same rounds. Prints one `figure:` line per figure; exits 0 whether or not
+goals are met (the lines say), 1 when a run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository's packages importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import docker
+
+from bench import startup, sweeps
+from bench.figures import Figure, at_most, median_figure, ratio_figure
+from tests.doubles.latency import Latency
+from tests.doubles.tls import LoopbackCA, system_ca_bundle
+
+# What a request to the real services costs from a hosted agent, as the performance issue measured it with a
+# delaying proxy: tens to hundreds of milliseconds each. Override with --latency.
+REALISTIC_LATENCY = Latency(rest_s=0.080, git_s=0.150, registry_s=0.040)
+GROUPS = ("startup", "loopback", "latency")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    image: str
+    base_image: str
+    startup_rounds: int
+    loopback_rounds: int
+    latency_rounds: int
+    loopback_concurrency: tuple[str, ...]
+    latency_concurrency: tuple[str, ...]
+    latency: Latency
+    groups: tuple[str, ...]
+
+
+def parse_settings(argv: Sequence[str] | None) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a reduced set of every figure (about 6 minutes)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds of each sweep (default 3, --quick 1)")
+    parser.add_argument("--only", default=",".join(GROUPS), help=f"figure groups, of {', '.join(GROUPS)}")
+    parser.add_argument("--latency", type=Latency.parse, default=REALISTIC_LATENCY, help="e.g. rest=80ms,git=150ms")
+    parser.add_argument("--concurrency", help="the runner's concurrency levels on loopback, e.g. auto,1,2,4")
+    parser.add_argument("--image", default=os.environ.get("RENOVATE_RUNNER_IMAGE"))
+    parser.add_argument("--base-image", default=os.environ.get("RENOVATE_RUNNER_BASE_IMAGE"))
+    args = parser.parse_args(argv)
+    if not args.image or not args.base_image:
+        parser.error('name both images (--image, --base-image), or run `eval "$(bash scripts/setup.sh)"` first')
+    groups = tuple(group for group in args.only.split(",") if group)
+    if unknown := set(groups) - set(GROUPS):
+        parser.error(f"unknown figure groups: {', '.join(sorted(unknown))}")
+    rounds = args.rounds or (1 if args.quick else 3)
+    return Settings(
+        image=args.image,
+        base_image=args.base_image,
+        startup_rounds=3 if args.quick else 7,
+        loopback_rounds=rounds,
+        latency_rounds=1 if args.quick else max(1, rounds - 1),
+        loopback_concurrency=tuple(args.concurrency.split(","))
+        if args.concurrency
+        else (("auto",) if args.quick else ("auto", "1", "2", "4")),
+        latency_concurrency=("4",) if args.quick else ("4", "auto"),
+        latency=args.latency,
+        groups=groups,
+    )
+
+
+def startup_figures(settings: Settings, client: docker.DockerClient) -> list[Figure]:
+    runs = startup.alternate(client, {"base": settings.base_image, "fast": settings.image}, settings.startup_rounds)
+    cpu = {label: [run.cpu_s for run in samples] for label, samples in runs.items()}
+    wall = {label: [run.wall_s for run in samples] for label, samples in runs.items()}
+    return [
+        median_figure("startup.base.cpu_s", cpu["base"]),
+        median_figure("startup.fast.cpu_s", cpu["fast"], at_most(2.5)),
+        ratio_figure("startup.fast_vs_base.cpu_ratio", cpu["fast"], cpu["base"], None),
+        median_figure("startup.base.wall_s", wall["base"]),
+        median_figure("startup.fast.wall_s", wall["fast"]),
+    ]
+
+
+SweepFn = Callable[[], sweeps.SweepRun]
+
+
+def alternate_sweeps(variants: dict[str, SweepFn], rounds: int) -> dict[str, list[sweeps.SweepRun]]:
+    runs: dict[str, list[sweeps.SweepRun]] = {label: [] for label in variants}
+    for round_number in range(1, rounds + 1):
+        for label, sweep in variants.items():
+            run = sweep()
+            runs[label].append(run)
+            print(
+                f"# round {round_number} {label}: {run.wall_s:.1f} s wall, {run.container_cpu_s:.1f} CPU-s in"
+                f" containers, {run.runner_cpu_s:.1f} CPU-s runner, {run.pull_requests} pull requests",
+                flush=True,
+            )
+    return runs
+
+
+def sweep_figures(
+    regime: str, runs: dict[str, list[sweeps.SweepRun]], goals: dict[str, tuple[float | None, float | None]]
+) -> list[Figure]:
+    """Per variant: wall and container CPU, and both as ratios to the anchor; `goals` bounds the ratios."""
+    anchor = runs["anchor"]
+    figures: list[Figure] = []
+    pull_requests = {run.pull_requests for samples in runs.values() for run in samples}
+    if len(pull_requests) != 1:
+        raise RuntimeError(f"{regime}: the sweeps opened different numbers of pull requests: {pull_requests}")
+    figures.append(Figure(name=f"{regime}.pull_requests", value=pull_requests.pop()))
+    for label, samples in runs.items():
+        wall, cpu = [run.wall_s for run in samples], [run.container_cpu_s for run in samples]
+        figures += [median_figure(f"{regime}.{label}.wall_s", wall), median_figure(f"{regime}.{label}.cpu_s", cpu)]
+        if label == "anchor":
+            continue
+        figures.append(median_figure(f"{regime}.{label}.runner_cpu_s", [run.runner_cpu_s for run in samples]))
+        wall_goal, cpu_goal = goals.get(label, (None, None))
+        figures += [
+            ratio_figure(
+                f"{regime}.{label}.wall_ratio",
+                wall,
+                [run.wall_s for run in anchor],
+                None if wall_goal is None else at_most(wall_goal),
+            ),
+            ratio_figure(
+                f"{regime}.{label}.cpu_ratio",
+                cpu,
+                [run.container_cpu_s for run in anchor],
+                None if cpu_goal is None else at_most(cpu_goal),
+            ),
+        ]
+    return figures
+
+
+def regime_runs(
+    settings: Settings, environment: sweeps.Environment, latency: Latency, concurrency: Sequence[str], rounds: int
+) -> dict[str, list[sweeps.SweepRun]]:
+    variants: dict[str, SweepFn] = {
+        "anchor": lambda: sweeps.anchor(environment, image=settings.base_image, latency=latency),
+    }
+    for value in concurrency:
+        level: int | str = value if value == "auto" else int(value)
+        variants[f"c{value}"] = lambda level=level: sweeps.runner(  # type: ignore[misc]
+            environment, image=settings.image, latency=latency, concurrency=level
+        )
+    return alternate_sweeps(variants, rounds)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = parse_settings(argv)
+    client = docker.from_env()
+    figures: list[Figure] = []
+    print(f"# images: {settings.image} (runner), {settings.base_image} (anchor, start-up reference)")
+    if "startup" in settings.groups:
+        figures += startup_figures(settings, client)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        ca = LoopbackCA()
+        system = system_ca_bundle()
+        ca_bundle = ca.write_bundle(Path(scratch) / "ca-bundle.pem", base_bundles=[system] if system else [])
+        environment = sweeps.Environment(docker=client, ca=ca, ca_bundle=ca_bundle, scratch=Path(scratch))
+        if "loopback" in settings.groups:
+            runs = regime_runs(
+                settings, environment, Latency.NONE, settings.loopback_concurrency, settings.loopback_rounds
+            )
+            figures += sweep_figures("loopback", runs, {"cauto": (0.75, 1.4)})
+        if "latency" in settings.groups:
+            print(f"# latency: {settings.latency.describe()}")
+            runs = regime_runs(
+                settings, environment, settings.latency, settings.latency_concurrency, settings.latency_rounds
+            )
+            figures += sweep_figures("latency", runs, {"c4": (0.35, None)})
+    for figure in figures:
+        print(figure.line())
+    missed = [figure.name for figure in figures if figure.met is False]
+    print(
+        f"# goals met: {sum(f.met is True for f in figures)} of {sum(f.goal is not None for f in figures)}"
+        + (f"; missed: {', '.join(missed)}" if missed else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
