@@ -88,27 +88,39 @@ def _not_to_run(repo: RepoConfig, state: SweepState) -> RepoOutcome | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Grant:
+class Grant:
     token: str | None  # None for a local repository
     timeout: timedelta
     note: str | None  # why the timeout was shortened
 
 
-def _token_for(repo: RepoConfig, state: SweepState) -> _Grant | RepoOutcome:
+@dataclass(frozen=True, kw_only=True)
+class NoGrant:
+    reason: Reason
+    detail: str
+
+
+def _token_for(repo: RepoConfig, state: SweepState) -> Grant | RepoOutcome:
     """A token that outlives the repository's (possibly shortened) timeout, or the outcome saying why there is none."""
     timeout = repo.effective_timeout(state.context.runner)
     if repo.is_local:
-        return _Grant(token=None, timeout=timeout, note=None)
+        return Grant(token=None, timeout=timeout, note=None)
+    started = time.monotonic()
+    grant = grant_for(timeout, state)
+    return _failed(repo, grant.reason, grant.detail, started) if isinstance(grant, NoGrant) else grant
+
+
+def grant_for(timeout: timedelta, state: SweepState) -> Grant | NoGrant:
+    """A token for Azure DevOps that outlives `timeout` (or a shortened one, said in the note) plus the margin."""
     if state.token_source is None:
         raise RuntimeError("an Azure DevOps repository needs a token source")
     auth = state.context.runner.auth
-    started = time.monotonic()
     try:
         grant = grant_for_repository(state.token_source, timeout, margin=auth.margin, floor=auth.floor, now=state.now)
     except TokenLifetimeError as error:
-        return _failed(repo, Reason.TOKEN_LIFETIME, str(error), started)
+        return NoGrant(reason=Reason.TOKEN_LIFETIME, detail=str(error))
     except AuthError as error:
-        return _failed(repo, Reason.TOKEN, str(error), started)
+        return NoGrant(reason=Reason.TOKEN, detail=str(error))
     state.on_token(grant.token.value)
     log.info(
         "token_ready",
@@ -117,14 +129,14 @@ def _token_for(repo: RepoConfig, state: SweepState) -> _Grant | RepoOutcome:
         expires_on=grant.token.expires_on.isoformat(),
         timeout_s=int(grant.timeout.total_seconds()),
     )
-    return _Grant(token=grant.token.value, timeout=grant.timeout, note=grant.note)
+    return Grant(token=grant.token.value, timeout=grant.timeout, note=grant.note)
 
 
-def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: _Grant, started: float) -> RepoOutcome:
+def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant, started: float) -> RepoOutcome:
     report_dir = state.context.report_dir
     repo_log = log_path(report_dir, repo.name)
     log_name = repo_log.relative_to(report_dir).as_posix()
-    report_mount = _prepare_report_mount(report_dir, repo.name)
+    report_mount = prepare_report_mount(report_dir, repo.name)
     spec = container_spec(repo, state.context, index=index, token=grant.token, report_mount=report_mount)
     summary = LogSummary()
     log.info("repository_started", container=spec.name, timeout_s=int(grant.timeout.total_seconds()))
@@ -133,7 +145,7 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: _Gran
             container.run_streaming(sink.on_line)
             result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=_CANCEL_GRACE_S)
     except EngineError as error:
-        if not _engine_alive(state.client):
+        if not engine_alive(state.client):
             state.engine_gone.set()
         return _failed(repo, Reason.ENGINE, str(error), started, log_name=log_name)
     notes = [grant.note] if grant.note else []
@@ -153,7 +165,7 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: _Gran
     )
 
 
-def _prepare_report_mount(report_dir: Path, repository: str) -> Path:
+def prepare_report_mount(report_dir: Path, repository: str) -> Path:
     """A fresh, world-writable directory for Renovate's report file: the container runs as uid 12021."""
     path = report_dir / RENOVATE_REPORTS_DIR / slug(repository)
     shutil.rmtree(path, ignore_errors=True)
@@ -162,7 +174,7 @@ def _prepare_report_mount(report_dir: Path, repository: str) -> Path:
     return path
 
 
-def _engine_alive(client: docker.DockerClient) -> bool:
+def engine_alive(client: docker.DockerClient) -> bool:
     try:
         client.ping()
     except (docker.errors.DockerException, *ENGINE_CONNECTION_ERRORS):

@@ -1,4 +1,5 @@
-"""The sweep: every selected repository through `run_repository`, at most `concurrency` at once.
+"""The sweep: every selected repository through `run_repository` (or, opted in, a group of them through
+`run_group`), at most `concurrency` containers at once.
 
 Repositories start in a stable order and run in isolation: one failing, crashing or timing out never affects
 another. SIGINT/SIGTERM set a cancel flag: running containers are stopped and removed, repositories that had not
@@ -10,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ import structlog
 from runner import __version__
 from runner.capacity import ConcurrencyDecision
 from runner.config import RepoConfig
+from runner.group_run import run_group
+from runner.grouping import Unit, plan_units
 from runner.repo_run import SweepState, run_repository
 from runner.report.model import RepoOutcome, RunReport
 
@@ -66,30 +69,37 @@ def run_sweep(
     started_at = datetime.now(UTC)
     outcomes: dict[int, RepoOutcome] = {}
 
-    def one(index: int, repo: RepoConfig) -> RepoOutcome:
-        outcome = run_repository(repo, index, state, on_start=watcher.started)
+    def finish(outcome: RepoOutcome) -> None:
         log.info(
             "repository_finished",
-            repo=repo.name,
+            repo=outcome.repository,
             status=outcome.status.value,
             reason=outcome.reason.value if outcome.reason else None,
             duration_s=round(outcome.duration_s, 1),
         )
         watcher.finished(outcome)
-        return outcome
 
+    def one(unit: Unit) -> dict[int, RepoOutcome]:
+        if unit.grouped:
+            results = run_group([(index, repos[index]) for index in unit.indices], state, on_start=watcher.started)
+        else:
+            (index,) = unit.indices
+            results = {index: run_repository(repos[index], index, state, on_start=watcher.started)}
+        for index in unit.indices:
+            finish(results[index])
+        return results
+
+    units = plan_units(repos, state.context.runner, preflight_problems=state.context.preflight_problems)
     with (
         _signals_set(state.cancel) as received,
         ThreadPoolExecutor(max_workers=concurrency.value, thread_name_prefix="repo") as pool,
     ):
-        pending: dict[Future[RepoOutcome], int] = {
-            pool.submit(one, index, repo): index for index, repo in enumerate(repos)
-        }
+        pending = {pool.submit(one, unit) for unit in units}
         # Wake up regularly so the signal handlers (main thread only) get to run promptly.
         while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                outcomes[pending.pop(future)] = future.result()
+                outcomes |= future.result()
 
     report = RunReport(
         run_id=state.context.run_id,

@@ -32,6 +32,7 @@ from runner.config.sizes import MemorySize
 from runner.config.urls import OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
+MAX_REPOSITORIES_PER_CONTAINER = 32
 DEFAULT_PASSTHROUGH_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
@@ -159,6 +160,13 @@ class RunnerConfig(ConfigModel):
     concurrency: Concurrency = Field(
         default=AUTO,
         description="Repositories processed at once: a number, or auto to fit the CPUs and memory the runner may use.",
+    )
+    repositories_per_container: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_REPOSITORIES_PER_CONTAINER,
+        description="Opt-in: up to this many Azure DevOps repositories with the same settings share one Renovate "
+        "container, one after another, and so one Renovate start-up; 1 gives every repository its own container.",
     )
     timeout: Duration = Field(default="30m", validate_default=True, description="Time limit for each repository.")
     limits: Limits = Field(default_factory=Limits)

@@ -47,6 +47,7 @@ LOOPBACK = "127.0.0.1"
 PYPI_PREFIX = "/pypi/"
 
 _PYPI_JSON_PATH = re.compile(r"^/pypi/(?P<name>[^/]+)/json/?$")
+_STALL_LIMIT_S = 600
 _NPM_NAME = re.compile(r"^(?:@[^/@]+/)?[^/@][^/]*$")
 
 
@@ -166,6 +167,8 @@ class _RegistryServer(ThreadingHTTPServer):
         super().__init__((LOOPBACK, 0), _RegistryHandler)
         self.packages = packages
         self.latency = latency
+        self.stalled: frozenset[str] = frozenset()  # names whose lookups never get an answer
+        self.closing = threading.Event()
         self.recorded: list[RecordedRequest] = []
         self.lock = threading.Lock()
 
@@ -182,6 +185,12 @@ class _RegistryHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         wait(self.server.latency.registry_s)
         path = urlsplit(self.path).path
+        if unquote(path.removeprefix("/")) in self.server.stalled:
+            # A registry that accepted the connection and then hung: the client waits until its own timeout.
+            self.server.record(RecordedRequest(self.command, self.path, 0))
+            self.server.closing.wait(_STALL_LIMIT_S)
+            self.close_connection = True
+            return
         body = self._lookup(path)
         if body is None:
             self._answer(HTTPStatus.NOT_FOUND, {"error": "Not found"})
@@ -250,7 +259,12 @@ class RegistryDouble:
     ) -> None:
         self.close()
 
+    def stall(self, *names: str) -> None:
+        """From now on, lookups of these npm packages hang without an answer (recorded with status 0)."""
+        self._server.stalled = frozenset(names)
+
     def close(self) -> None:
+        self._server.closing.set()
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()

@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -259,3 +260,15 @@ def test_updates_in_report_reads_a_real_renovate_report() -> None:
     report = json.loads((SAMPLES_DIR / "npm-app.report.json").read_text())
 
     assert updates_in_report(report) == EXPECTED_UPDATES["npm-app"]
+
+
+def test_a_stalled_package_gets_no_answer_until_the_client_gives_up() -> None:
+    with RegistryDouble() as registry:
+        registry.stall("lodash")
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            urllib.request.urlopen(f"{registry.base_url}/lodash", timeout=0.5)  # noqa: S310 - a loopback double
+        assert time.monotonic() - started >= 0.5
+        status, _, _ = _get(f"{registry.base_url}/express")  # other packages still answer
+        assert status == 200
+        assert [(request.path, request.status) for request in registry.requests] == [("/lodash", 0), ("/express", 200)]
