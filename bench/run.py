@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -54,7 +55,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     parser.add_argument("--rounds", type=int, help="alternating rounds of each sweep (default 3, --quick 1)")
     parser.add_argument("--only", default=",".join(GROUPS), help=f"figure groups, of {', '.join(GROUPS)}")
     parser.add_argument("--latency", type=Latency.parse, default=REALISTIC_LATENCY, help="e.g. rest=80ms,git=150ms")
-    parser.add_argument("--concurrency", help="the runner's concurrency levels on loopback, e.g. auto,1,2,4")
+    parser.add_argument(
+        "--concurrency",
+        help="the runner's variants on loopback: concurrency levels, each with gN for N repositories per container "
+        "(e.g. auto,1,2,4,autog4)",
+    )
     parser.add_argument("--image", default=os.environ.get("RENOVATE_RUNNER_IMAGE"))
     parser.add_argument("--base-image", default=os.environ.get("RENOVATE_RUNNER_BASE_IMAGE"))
     args = parser.parse_args(argv)
@@ -72,8 +77,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         latency_rounds=1 if args.quick else max(1, rounds - 1),
         loopback_concurrency=tuple(args.concurrency.split(","))
         if args.concurrency
-        else (("auto",) if args.quick else ("auto", "1", "2", "4")),
-        latency_concurrency=("4",) if args.quick else ("4", "auto"),
+        else (("auto", "autog4") if args.quick else ("auto", "1", "2", "4", "autog4")),
+        latency_concurrency=("4",) if args.quick else ("4", "auto", "autog4"),
         latency=args.latency,
         groups=groups,
     )
@@ -149,12 +154,21 @@ def regime_runs(
     variants: dict[str, SweepFn] = {
         "anchor": lambda: sweeps.anchor(environment, image=settings.base_image, latency=latency),
     }
-    for value in concurrency:
-        level: int | str = value if value == "auto" else int(value)
-        variants[f"c{value}"] = lambda level=level: sweeps.runner(  # type: ignore[misc]
-            environment, image=settings.image, latency=latency, concurrency=level
+    for spec in concurrency:
+        level, per_container = parse_variant(spec)
+        variants[f"c{spec}"] = lambda level=level, per_container=per_container: sweeps.runner(  # type: ignore[misc]
+            environment, image=settings.image, latency=latency, concurrency=level, per_container=per_container
         )
     return alternate_sweeps(variants, rounds)
+
+
+def parse_variant(spec: str) -> tuple[int | str, int]:
+    """`auto`, `4`, `autog4` (auto, 4 repositories per container) -> (concurrency, repositories_per_container)."""
+    match = re.fullmatch(r"(auto|\d+)(?:g(\d+))?", spec)
+    if match is None:
+        raise ValueError(f"variant {spec!r}: expected a concurrency (auto or a number), optionally g<N>")
+    level = match[1] if match[1] == "auto" else int(match[1])
+    return level, int(match[2] or 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs = regime_runs(
                 settings, environment, Latency.NONE, settings.loopback_concurrency, settings.loopback_rounds
             )
-            figures += sweep_figures("loopback", runs, {"cauto": (0.75, 1.4)})
+            figures += sweep_figures("loopback", runs, {"cauto": (0.75, 1.4), "cautog4": (0.75, 1.4)})
         if "latency" in settings.groups:
             print(f"# latency: {settings.latency.describe()}")
             runs = regime_runs(

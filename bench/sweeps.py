@@ -116,13 +116,16 @@ def anchor(environment: Environment, *, image: str, latency: Latency) -> SweepRu
         )
 
 
-def runner(environment: Environment, *, image: str, latency: Latency, concurrency: int | str) -> SweepRun:
+def runner(
+    environment: Environment, *, image: str, latency: Latency, concurrency: int | str, per_container: int = 1
+) -> SweepRun:
     """`renovate-runner run` over the fleet in pipeline mode, as a scheduled pipeline runs it."""
     with organization(environment, image=image, latency=latency) as org:
         org.configure(
             list(FLEET),
             mode="pipelines",
             concurrency=concurrency,
+            repositories_per_container=per_container,
             renovate={"image": image, "log_level": "info", "global": org.global_options()},
         )
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
