@@ -100,11 +100,21 @@ class LineSplitter:
         self._in_long_line = False
 
     def feed(self, chunk: bytes) -> None:
-        self._buffer += chunk
-        while (newline := self._buffer.find(b"\n")) >= 0:
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            self._emit(line, end_of_line=True)
+        newline = chunk.find(b"\n")
+        if newline < 0:
+            self._buffer += chunk
+        else:
+            # One split per chunk: a chunk carries many lines when output comes fast (bench/log_ingestion.py).
+            first = bytes(self._buffer + chunk[:newline]) if self._buffer else chunk[:newline]
+            lines = chunk[newline + 1 :].split(b"\n")
+            self._buffer = bytearray(lines.pop())
+            self._emit(first, end_of_line=True)
+            sink, stream, cap = self._sink, self._stream, self._max_line
+            for line in lines:  # each follows a newline, so none continues an over-long line
+                if len(line) <= cap:
+                    sink(stream, line.rstrip(b"\r"), True, True)
+                else:
+                    sink(stream, line, False, True)
         if len(self._buffer) > self._max_line:
             # Written as it streams, never held whole in memory, and not parsed (see MAX_LINE_LENGTH).
             self._emit(bytes(self._buffer), end_of_line=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from runner.secrets import REDACTED, clear_secrets, redact, register_secret
+from runner.secrets import REDACTED, clear_secrets, redact, redact_piece, register_secret
 from tests.unit.auth.fakes import jwt_expiring
 
 
@@ -56,3 +56,45 @@ def test_ordinary_long_words_and_digests_are_not_taken_for_pats() -> None:
     text = f"sha256:{'ab12' * 16} commit {'0f' * 20} {'unbreakable' * 4}"
 
     assert redact(text) == text
+
+
+def test_a_secret_registered_after_earlier_redactions_is_redacted_too() -> None:
+    first, second = "first-secret-value", "second-secret-value-longer"
+    register_secret(first)
+    assert redact(f"{first} {second}") == f"{REDACTED} {second}"
+
+    register_secret(second)
+
+    assert redact(f"{first} {second}") == f"{REDACTED} {REDACTED}"
+
+
+def test_values_passed_along_are_redacted_longest_first_with_the_registered_ones() -> None:
+    register_secret("outer-secret-holding-inner")
+
+    assert redact("outer-secret-holding-inner; inner", also=["inner", ""]) == f"{REDACTED}; {REDACTED}"
+
+
+def test_shapes_are_found_in_text_that_is_not_ascii_too() -> None:
+    classic_pat = "a2b3c4d5e6f7" * 4 + "abcd"
+
+    assert redact(f"Schlüssel: {classic_pat} — {a_token()}") == f"Schlüssel: {REDACTED} — {REDACTED}"
+
+
+def test_a_pat_is_found_wherever_it_sits_in_a_line() -> None:
+    classic_pat = "a2b3c4d5e6f7" * 4 + "abcd"
+    for prefix in ("", '{"msg":"', " " * 25, "-" * 51):
+        assert redact(f"{prefix}{classic_pat}") == f"{prefix}{REDACTED}"
+
+
+def test_a_piece_holds_back_what_could_start_a_jwt_a_pat_or_the_longest_registered_secret() -> None:
+    register_secret("r" * 100)
+    ordinary = "ordinary text, " * 20
+
+    assert redact_piece(ordinary) == (ordinary[:-99], ordinary[-99:])  # the longest secret but one character
+    assert redact_piece("short") == ("", "short")
+    clear_secrets()
+    assert redact_piece(ordinary) == (ordinary[:-83], ordinary[-83:])  # a PAT of the newer format but one
+    started = "eyJhbGciOiJSUzI1NiJ9." + "e" * 500  # a JWT the next piece may still complete: held back unredacted
+    assert redact_piece(ordinary + started) == (ordinary[:-83], ordinary[-83:] + started)
+    done = ordinary + started + ".signature and more" + ordinary
+    assert redact_piece(done) == (ordinary + REDACTED + " and more" + ordinary[:-83], ordinary[-83:])
