@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repository's packages
 
 import docker
 
-from bench import startup, sweeps
+from bench import log_ingestion, startup, sweeps, tokens
 from bench.figures import Figure, at_most, median_figure, ratio_figure
 from tests.doubles.latency import Latency
 from tests.doubles.tls import LoopbackCA, system_ca_bundle
@@ -33,7 +33,7 @@ from tests.doubles.tls import LoopbackCA, system_ca_bundle
 # What a request to the real services costs from a hosted agent, as the performance issue measured it with a
 # delaying proxy: tens to hundreds of milliseconds each. Override with --latency.
 REALISTIC_LATENCY = Latency(rest_s=0.080, git_s=0.150, registry_s=0.040)
-GROUPS = ("startup", "loopback", "latency")
+GROUPS = ("startup", "loopback", "latency", "logs", "tokens")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +47,7 @@ class Settings:
     latency_concurrency: tuple[str, ...]
     latency: Latency
     groups: tuple[str, ...]
+    quick: bool
 
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:
@@ -81,6 +82,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         latency_concurrency=("4",) if args.quick else ("4", "auto", "autog4"),
         latency=args.latency,
         groups=groups,
+        quick=args.quick,
     )
 
 
@@ -178,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# images: {settings.image} (runner), {settings.base_image} (anchor, start-up reference)")
     if "startup" in settings.groups:
         figures += startup_figures(settings, client)
+    if "logs" in settings.groups:
+        figures += log_ingestion.figures(settings.quick)
+    if "tokens" in settings.groups:
+        figures += tokens.figures(settings.quick)
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         ca = LoopbackCA()
         system = system_ca_bundle()
