@@ -1,9 +1,11 @@
 """azure-pipelines.yml: valid by the official Azure Pipelines schema, and in step with the runner's CLI and config.
 
-The schema (MIT, Microsoft) lies in `shared/schemas/azure-pipelines/` beside the checkout. Pipeline scalars are strings
-to Azure Pipelines, so the file is loaded with `yaml.BaseLoader`. The schema gives each task its own `anyOf` branch,
-matched by a `^Name@N$` pattern on `task`, whose `inputs` allow no other keys; inputs it types as boolean or integer
-cannot validate as strings, so the pipeline leaves those at their defaults.
+The schema (MIT, Microsoft) is the one `check-jsonschema` vendors (`vendor.azure-pipelines`), checked the way its
+pre-commit hook checks pipelines: its `azure-pipelines` transform unnests template expressions (`${{ if ... }}:`)
+first. Unlike that hook, the file is loaded with `yaml.BaseLoader`: pipeline scalars are strings to Azure Pipelines,
+and the schema types every scalar as a string, so `fetchDepth: 1` read as an int would not validate. The schema gives
+each task its own `anyOf` branch, matched by a `^Name@N$` pattern on `task`, whose `inputs` allow no other keys;
+inputs it types as boolean or integer cannot validate as strings, so the pipeline leaves those at their defaults.
 
 The `renovate-runner` command lines in the pipeline's scripts are read back (bash arrays included) and walked
 through `runner.cli.build_parser()`, so renaming a command or flag in the CLI fails here, not in a nightly run.
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import re
 import shlex
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from typing import Any
 
 import pytest
 import yaml
+from check_jsonschema.builtin_schemas import get_builtin_schema
+from check_jsonschema.transforms import TRANSFORM_LIBRARY
 from jsonschema import Draft7Validator, ValidationError
 
 from runner.cli import build_parser
@@ -30,7 +33,6 @@ from runner.config import load_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIPELINE_FILE = REPO_ROOT / "azure-pipelines.yml"
-SCHEMA_FILE = REPO_ROOT.parent / "shared" / "schemas" / "azure-pipelines" / "service-schema.json"
 COMMAND = "renovate-runner"
 
 Pipeline = dict[str, Any]
@@ -38,14 +40,16 @@ Pipeline = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def validator() -> Draft7Validator:
-    if not SCHEMA_FILE.is_file():
-        pytest.fail(
-            f"the Azure Pipelines schema is missing at {SCHEMA_FILE}; the checkout needs shared/ beside it "
-            "(shared/schemas/azure-pipelines/service-schema.json)"
-        )
-    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    schema = get_builtin_schema("vendor.azure-pipelines")
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema)
+
+
+def schema_errors(validator: Draft7Validator, pipeline: Pipeline) -> list[ValidationError]:
+    """What the schema finds in the pipeline once its template expressions are unnested, in document order."""
+    unnested = TRANSFORM_LIBRARY["azure-pipelines"](copy.deepcopy(pipeline))
+    return sorted(validator.iter_errors(unnested), key=lambda error: list(map(str, error.absolute_path)))
 
 
 def load_pipeline(text: str) -> Pipeline:
@@ -85,8 +89,37 @@ def descendants(errors: list[ValidationError]) -> Iterator[ValidationError]:
 
 
 def test_the_pipeline_validates_against_the_official_schema(validator: Draft7Validator, pipeline: Pipeline) -> None:
-    errors = sorted(validator.iter_errors(pipeline), key=lambda error: list(error.absolute_path))
+    errors = schema_errors(validator, pipeline)
     assert not errors, "\n".join(f"{list(error.absolute_path)}: {error.message[:300]}" for error in errors)
+
+
+def test_native_yaml_types_do_not_validate(validator: Draft7Validator) -> None:
+    # What a loader with native types makes of the file: `fetchDepth: 1` becomes an int, which the schema refuses.
+    native = yaml.safe_load(PIPELINE_FILE.read_text(encoding="utf-8"))
+
+    errors = schema_errors(validator, native)
+
+    refused = [
+        (list(error.absolute_path), error.instance) for error in descendants(errors) if error.validator == "type"
+    ]
+    assert (["jobs", 0, "steps", 0, "fetchDepth"], 1) in refused, refused
+
+
+TEMPLATE_EXPRESSION_STEPS = """
+steps:
+  - ${{ if parameters.dryRun }}:
+      - script: echo dry run
+  - ${{ each repository in parameters.repositories }}:
+      - script: echo ${{ repository }}
+"""
+
+
+def test_template_expressions_are_unnested_before_validation(validator: Draft7Validator) -> None:
+    pipeline = load_pipeline(TEMPLATE_EXPRESSION_STEPS)
+
+    assert not schema_errors(validator, pipeline)
+    # Without the transform the schema sees a step named by an expression, and no step type matches it.
+    assert list(validator.iter_errors(pipeline))
 
 
 def _mistype_task_name(pipeline: Pipeline) -> None:
@@ -130,7 +163,7 @@ def test_broken_copies_do_not_validate(
     broken = copy.deepcopy(pipeline)
     breakage(broken)
 
-    errors = list(validator.iter_errors(broken))
+    errors = schema_errors(validator, broken)
 
     assert errors
     assert any(explained_by(error) for error in descendants(errors)), [error.message[:200] for error in errors]
