@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-format",
         choices=("auto", "console", "json"),
         default="auto",
-        help="how the runner's own log is written to stderr (default: console on a terminal)",
+        help="how the runner's own log is written to stderr (default: console on a terminal and in Azure Pipelines, "
+        "else json); NO_COLOR turns colour off",
     )
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -95,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     json_logs = {"auto": None, "console": False, "json": True}[args.log_format]
-    configure_logging(json=json_logs, level=args.log_level)
+    configure_logging(json=json_logs, level=args.log_level, environ=os.environ)
     try:
         return int(args.handler(args, environ=os.environ, out=sys.stdout))
     except RunnerError as error:
