@@ -223,6 +223,28 @@ def test_runner_yml_is_accepted(tmp_path: Path) -> None:
     assert load_config(tmp_path).runner.organization == "https://dev.azure.com/contoso/"
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2g", 2 * GIB),
+        ("2G", 2 * GIB),
+        ("2gb", 2 * GIB),
+        ("2 GB", 2 * GIB),
+        ("1.5g", 3 * GIB // 2),
+        ("512m", GIB // 2),
+        ("524288k", GIB // 2),
+        ("536870912", GIB // 2),
+        ("'536870912'", GIB // 2),
+    ],
+)
+def test_the_memory_limit_is_written_as_for_docker_run_memory(
+    write_config: WriteConfig, written: str, expected: int
+) -> None:
+    config_dir = write_config(ORGANIZATION + f"limits: {{memory: {written}}}\n", {"api.yaml": "repository: P/api\n"})
+
+    assert load_config(config_dir).runner.limits.memory_bytes == expected
+
+
 def test_yaml_anchors_and_merge_keys_work_without_false_duplicates(write_config: WriteConfig) -> None:
     runner_yaml = ORGANIZATION + (
         "limits: &limits {memory: 1g, pids: 64}\n"
