@@ -57,7 +57,7 @@ def test_defaults_fill_every_key_left_out(write_config: WriteConfig) -> None:
     assert runner.renovate.global_options == {"onboarding": False, "requireConfig": "optional"}
     assert runner.concurrency == 4
     assert runner.timeout == timedelta(minutes=30)
-    assert (runner.limits.memory_bytes, runner.limits.pids, runner.limits.cpus) == (2 * GIB, 1024, None)
+    assert (runner.limits.memory_bytes, runner.limits.pids, runner.limits.cpus) == (3 * GIB // 2, 1024, None)
     assert runner.cache.volume == "renovate-cache"
     assert runner.network == "bridge"
     assert runner.passthrough_env == (
@@ -221,6 +221,25 @@ def test_runner_yml_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "repos" / "api.yaml").write_text("repository: Platform/api\n")
 
     assert load_config(tmp_path).runner.organization == "https://dev.azure.com/contoso/"
+
+
+# A Microsoft-hosted agent (Standard_DS2_v2) has 2 cores and 7 GiB of memory. Besides the Renovate containers it
+# runs the agent itself, the Docker engine, the runner and the OS: they keep RESERVE.
+HOSTED_AGENT_MEMORY = 7 * GIB
+RESERVE = GIB
+
+
+def test_the_default_limits_fit_a_microsoft_hosted_agent(write_config: WriteConfig) -> None:
+    runner = load_config(write_config(ORGANIZATION, {"api.yaml": "repository: Platform/api\n"})).runner
+
+    assert runner.concurrency * runner.limits.memory_bytes <= HOSTED_AGENT_MEMORY - RESERVE
+
+
+@pytest.mark.parametrize("config_dir", ["config", "examples/config"])
+def test_the_shipped_configurations_fit_a_microsoft_hosted_agent(config_dir: str) -> None:
+    runner = load_config(PROJECT_ROOT / config_dir).runner
+
+    assert runner.concurrency * runner.limits.memory_bytes <= HOSTED_AGENT_MEMORY - RESERVE
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def test_schema_shows_defaults_as_they_are_written_in_yaml() -> None:
     definitions = schema["$defs"]
 
     assert schema["properties"]["timeout"]["default"] == "30m"
-    assert definitions["Limits"]["properties"]["memory"]["default"] == "2g"
+    assert definitions["Limits"]["properties"]["memory"]["default"] == "1.5g"
     assert definitions["AuthConfig"]["properties"]["margin"]["default"] == "5m"
     assert definitions["RenovateSettings"]["properties"]["global"]["default"] == {
         "onboarding": False,
