@@ -215,7 +215,7 @@ build_runner_image() {
   fi
   # Only an image that answers gets the tag later runs reuse.
   local answer
-  answer=$(docker run --rm --network none "$build_ref" --version 2>&1) || true
+  answer=$(docker run --rm --network none "$build_ref" --version 2>&1 | head -n 1) || true
   if [[ "$answer" != "renovate-runner ${version}" ]]; then
     docker image rm "$build_ref" >/dev/null 2>&1 || true
     die "the built image answered '${answer}' to --version, expected 'renovate-runner ${version}'"
