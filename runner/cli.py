@@ -19,6 +19,7 @@ from runner.commands import run as run_command
 from runner.commands import schema as schema_command
 from runner.commands import token as token_command
 from runner.commands import validate as validate_command
+from runner.config import DEFAULT_IMAGE
 from runner.errors import ExitCode, RunnerError
 from runner.logsetup import configure_logging
 from runner.secrets import redact
@@ -62,17 +63,34 @@ COMMANDS: tuple[tuple[str, str, Command], ...] = (
 )
 
 
+def version_text() -> str:
+    """What `--version` prints: the runner's version (first line, for scripts), then the Renovate image it runs
+    when `renovate.image` is not set."""
+    return f"renovate-runner {__version__}\ndefault Renovate image: {DEFAULT_IMAGE}\n"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        sys.stdout.write(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="renovate-runner",
         description="Run Renovate over Azure DevOps repositories with Entra ID tokens, one container per repository.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # argparse's own version action rewraps its text into one line; a raw one keeps the image on a line of its own.
+    parser.add_argument("--version", action=_VersionAction, help="show the version and the default Renovate image")
     parser.add_argument(
         "--log-format",
         choices=("auto", "console", "json"),
         default="auto",
-        help="how the runner's own log is written to stderr (default: console on a terminal)",
+        help="how the runner's own log is written to stderr (default: console on a terminal and in Azure Pipelines, "
+        "else json); NO_COLOR turns colour off",
     )
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -95,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     json_logs = {"auto": None, "console": False, "json": True}[args.log_format]
-    configure_logging(json=json_logs, level=args.log_level)
+    configure_logging(json=json_logs, level=args.log_level, environ=os.environ)
     try:
         return int(args.handler(args, environ=os.environ, out=sys.stdout))
     except RunnerError as error:

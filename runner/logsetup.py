@@ -1,5 +1,8 @@
 """structlog configuration, done once at start: console lines for people, JSON lines for machines.
 
+Console lines on a terminal and in Azure Pipelines (whose log viewer is read by people), JSON lines elsewhere and
+whenever asked; colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+
 Every event passes through a redaction step, so a token that slipped into an event's values is masked before it is
 rendered anywhere.
 """
@@ -7,12 +10,14 @@ rendered anywhere.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO, cast
 
 import structlog
 
+from runner.pipelines import in_pipeline
 from runner.secrets import redact
 
 # structlog's `dict_tracebacks`, without the local variables of every frame: they may hold secrets the runner
@@ -52,15 +57,24 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def configure_logging(*, stream: TextIO | None = None, json: bool | None = None, level: str = "info") -> None:
+def configure_logging(
+    *,
+    stream: TextIO | None = None,
+    json: bool | None = None,
+    level: str = "info",
+    environ: Mapping[str, str] | None = None,
+) -> None:
     """Configure structlog for this process.
 
-    `json=None` picks by the stream: console rendering on a terminal, JSON lines otherwise (CI logs, files).
+    `json=None` picks by where the log goes: console rendering on a terminal and in Azure Pipelines (`TF_BUILD`),
+    JSON lines otherwise (files, other log collectors). `environ` defaults to the process environment.
     """
+    env = os.environ if environ is None else environ
     out = stream if stream is not None else sys.stderr
-    use_json = not out.isatty() if json is None else json
+    use_json = not (out.isatty() or in_pipeline(env)) if json is None else json
+    colors = out.isatty() and not env.get("NO_COLOR")
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=out.isatty())
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=colors)
     )
     structlog.configure(
         processors=[

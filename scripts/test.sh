@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares the machine (scripts/setup.sh), then runs every check CI runs: ruff lint and format, mypy, pytest.
+# Prepares the machine (scripts/setup.sh), then runs every check CI runs: ruff lint and format, mypy, the built
+# wheel in a clean virtual environment (scripts/check-wheel.sh), pytest.
 # Arguments go to pytest, e.g. scripts/test.sh -m "not e2e" -x
 set -euo pipefail
 shopt -s inherit_errexit
@@ -18,6 +19,7 @@ export UV_LOCKED=1
 "$UV" run ruff check .
 "$UV" run ruff format --check .
 "$UV" run mypy
+UV="$UV" bash scripts/check-wheel.sh
 
 status=0
 "$UV" run pytest "$@" || status=$?

@@ -99,7 +99,8 @@ class Limits(ConfigModel):
     """Resource limits of each Renovate container."""
 
     memory_bytes: MemorySize = Field(
-        default="2g",
+        # Four (the default concurrency) fit a Microsoft-hosted agent's 7 GiB with 1 GiB left for everything else.
+        default="1.5g",
         validate_default=True,
         validation_alias="memory",
         serialization_alias="memory",

@@ -23,6 +23,7 @@ import docker
 import pytest
 
 from runner import __version__
+from runner.config import DEFAULT_IMAGE
 from runner.renovate.container import LABEL_RUN_ID
 from tests.doubles.expected_updates import EXPECTED_UPDATES
 from tests.doubles.registry import RegistryDouble, renovate_options
@@ -79,7 +80,10 @@ def test_the_image_answers_as_a_non_root_user_without_build_tools(
 
     version = docker_client.containers.run(runner_image, ["--version"], network_mode="none", remove=True)
     assert isinstance(version, bytes)
-    assert version.decode().strip() == f"renovate-runner {__version__}"
+    assert version.decode().splitlines() == [
+        f"renovate-runner {__version__}",
+        f"default Renovate image: {DEFAULT_IMAGE}",
+    ]
     assert run_in_image(docker_client, runner_image, "id", "-u") == "10001"
     leftovers = run_in_image(
         docker_client,

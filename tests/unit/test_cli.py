@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ import yaml
 from runner import __version__
 from runner.cli import EX_SOFTWARE, build_parser, main
 from runner.commands import validate as validate_command
-from runner.config import SweepConfig
+from runner.config import DEFAULT_IMAGE, SweepConfig
 from runner.locking import STATE_DIR_ENV, FileLock, is_held
 from runner.secrets import register_secret
 from tests.unit.auth.fakes import jwt_expiring
@@ -100,12 +101,20 @@ def assert_no_traceback(result: CliResult) -> None:
 # --- version, schema, validate ---
 
 
-def test_version_prints_the_program_and_its_version(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_prints_the_program_its_version_and_the_default_renovate_image(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
 
     assert exit_info.value.code == 0
-    assert capsys.readouterr().out == f"renovate-runner {__version__}\n"
+    assert capsys.readouterr().out == f"renovate-runner {__version__}\ndefault Renovate image: {DEFAULT_IMAGE}\n"
+
+
+def test_the_version_is_the_one_in_pyproject() -> None:
+    # One version number in one place: pyproject.toml; the package reads it from its installed metadata.
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert __version__ == pyproject["project"]["version"]
 
 
 def test_schema_prints_a_valid_json_schema_for_both_kinds(capsys: pytest.CaptureFixture[str]) -> None:

@@ -124,7 +124,7 @@ def test_json_logs_are_one_object_per_line_with_level_and_utc_time() -> None:
 
 def test_json_is_chosen_when_the_stream_is_not_a_terminal() -> None:
     stream = io.StringIO()
-    configure_logging(stream=stream, json=None)
+    configure_logging(stream=stream, json=None, environ={})  # outside Azure Pipelines, see test_log_format.py
 
     structlog.get_logger().info("started")
 

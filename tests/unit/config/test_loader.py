@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from runner.capacity import MachineCapacity, sweep_concurrency
 from runner.config import (
     DEFAULT_IMAGE,
     AuthMode,
@@ -57,7 +58,7 @@ def test_defaults_fill_every_key_left_out(write_config: WriteConfig) -> None:
     assert runner.renovate.global_options == {"onboarding": False, "requireConfig": "optional"}
     assert runner.concurrency == "auto"
     assert runner.timeout == timedelta(minutes=30)
-    assert (runner.limits.memory_bytes, runner.limits.pids, runner.limits.cpus) == (2 * GIB, 1024, None)
+    assert (runner.limits.memory_bytes, runner.limits.pids, runner.limits.cpus) == (3 * GIB // 2, 1024, None)
     assert runner.cache.volume == "renovate-cache"
     assert runner.network == "bridge"
     assert runner.passthrough_env == (
@@ -221,6 +222,52 @@ def test_runner_yml_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "repos" / "api.yaml").write_text("repository: Platform/api\n")
 
     assert load_config(tmp_path).runner.organization == "https://dev.azure.com/contoso/"
+
+
+# A Microsoft-hosted agent (Standard_DS2_v2) has 2 cores and 7 GiB of memory. Besides the Renovate containers it
+# runs the agent itself, the Docker engine, the runner and the OS: they keep RESERVE.
+HOSTED_AGENT_MEMORY = 7 * GIB
+RESERVE = GIB
+
+
+HOSTED_AGENT = MachineCapacity(cpus=2, memory_bytes=HOSTED_AGENT_MEMORY)
+
+
+def test_the_default_limits_fit_a_microsoft_hosted_agent(write_config: WriteConfig) -> None:
+    runner = load_config(write_config(ORGANIZATION, {"api.yaml": "repository: Platform/api\n"})).runner
+    concurrency = sweep_concurrency(runner, HOSTED_AGENT).value
+
+    assert concurrency == 4  # auto: both of its bounds, 2 per CPU and 4 containers of 1.5g
+    assert concurrency * runner.limits.memory_bytes <= HOSTED_AGENT_MEMORY - RESERVE
+
+
+@pytest.mark.parametrize("config_dir", ["config", "examples/config", "examples/consumer/config"])
+def test_the_shipped_configurations_fit_a_microsoft_hosted_agent(config_dir: str) -> None:
+    runner = load_config(PROJECT_ROOT / config_dir).runner
+
+    assert sweep_concurrency(runner, HOSTED_AGENT).value * runner.limits.memory_bytes <= HOSTED_AGENT_MEMORY - RESERVE
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2g", 2 * GIB),
+        ("2G", 2 * GIB),
+        ("2gb", 2 * GIB),
+        ("2 GB", 2 * GIB),
+        ("1.5g", 3 * GIB // 2),
+        ("512m", GIB // 2),
+        ("524288k", GIB // 2),
+        ("536870912", GIB // 2),
+        ("'536870912'", GIB // 2),
+    ],
+)
+def test_the_memory_limit_is_written_as_for_docker_run_memory(
+    write_config: WriteConfig, written: str, expected: int
+) -> None:
+    config_dir = write_config(ORGANIZATION + f"limits: {{memory: {written}}}\n", {"api.yaml": "repository: P/api\n"})
+
+    assert load_config(config_dir).runner.limits.memory_bytes == expected
 
 
 def test_yaml_anchors_and_merge_keys_work_without_false_duplicates(write_config: WriteConfig) -> None:

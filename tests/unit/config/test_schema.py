@@ -42,7 +42,9 @@ def test_schema_accepts_the_shipped_example() -> None:
         {"concurency": 4},
         {"renovate": {"log_level": "verbose"}},
         {"timeout": "30 minutes"},
-        {"limits": {"memory": "2 GB"}},
+        {"limits": {"memory": "2 gigs"}},
+        {"limits": {"memory": "1,5g"}},
+        {"limits": {"memory": "2gi"}},
         {"passthrough_env": ["HTTP-PROXY"]},
         {"secrets_env": {"bad-name": "VAR"}},
         {"concurrency": 0},
@@ -51,6 +53,11 @@ def test_schema_accepts_the_shipped_example() -> None:
 )
 def test_runner_schema_rejects_mistakes(document: dict[str, Any]) -> None:
     assert list(validator("runner").iter_errors(document))
+
+
+@pytest.mark.parametrize("memory", ["2g", "2G", "2gb", "2GiB", "2 GB", "1.5g", ".5g", "512m", "6291456", 6291456])
+def test_runner_schema_accepts_what_docker_run_memory_takes(memory: object) -> None:
+    assert list(validator("runner").iter_errors({"limits": {"memory": memory}})) == []
 
 
 @pytest.mark.parametrize(
@@ -71,7 +78,7 @@ def test_schema_shows_defaults_as_they_are_written_in_yaml() -> None:
     definitions = schema["$defs"]
 
     assert schema["properties"]["timeout"]["default"] == "30m"
-    assert definitions["Limits"]["properties"]["memory"]["default"] == "2g"
+    assert definitions["Limits"]["properties"]["memory"]["default"] == "1.5g"
     assert definitions["AuthConfig"]["properties"]["margin"]["default"] == "5m"
     assert definitions["RenovateSettings"]["properties"]["global"]["default"] == {
         "onboarding": False,
