@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repository's packages
 
 import docker
 
-from bench import log_ingestion, startup, sweeps, tokens
+from bench import log_ingestion, overhead, startup, sweeps, tokens
 from bench.figures import Figure, at_most, median_figure, ratio_figure
 from tests.doubles.latency import Latency
 from tests.doubles.tls import LoopbackCA, system_ca_bundle
@@ -33,7 +33,7 @@ from tests.doubles.tls import LoopbackCA, system_ca_bundle
 # What a request to the real services costs from a hosted agent, as the performance issue measured it with a
 # delaying proxy: tens to hundreds of milliseconds each. Override with --latency.
 REALISTIC_LATENCY = Latency(rest_s=0.080, git_s=0.150, registry_s=0.040)
-GROUPS = ("startup", "loopback", "latency", "logs", "tokens")
+GROUPS = ("startup", "loopback", "latency", "warm", "overhead", "logs", "tokens")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +173,41 @@ def parse_variant(spec: str) -> tuple[int | str, int]:
     return level, int(match[2] or 1)
 
 
+def warm_figures(settings: Settings, environment: sweeps.Environment) -> list[Figure]:
+    """A second sweep of the same repositories against the first (goal: at most 0.7x), with Renovate's shared cache
+    only and with its repositoryCache too."""
+    figures: list[Figure] = []
+    for label, repository_cache in (("cache", False), ("repository_cache", True)):
+        first: list[float] = []
+        second: list[float] = []
+        first_cpu: list[float] = []
+        second_cpu: list[float] = []
+        for round_number in range(1, settings.loopback_rounds + 1):
+            cold, warm = sweeps.warm_pair(
+                environment,
+                image=settings.image,
+                latency=Latency.NONE,
+                concurrency="auto",
+                repository_cache=repository_cache,
+            )
+            first.append(cold.wall_s)
+            second.append(warm.wall_s)
+            first_cpu.append(cold.container_cpu_s)
+            second_cpu.append(warm.container_cpu_s)
+            print(
+                f"# round {round_number} warm {label}: first {cold.wall_s:.1f} s / {cold.container_cpu_s:.1f} CPU-s,"
+                f" second {warm.wall_s:.1f} s / {warm.container_cpu_s:.1f} CPU-s",
+                flush=True,
+            )
+        figures += [
+            median_figure(f"warm.{label}.first.wall_s", first),
+            median_figure(f"warm.{label}.second.wall_s", second),
+            ratio_figure(f"warm.{label}.second_vs_first.wall_ratio", second, first, at_most(0.7)),
+            ratio_figure(f"warm.{label}.second_vs_first.cpu_ratio", second_cpu, first_cpu, None),
+        ]
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
     client = docker.from_env()
@@ -184,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures += log_ingestion.figures(settings.quick)
     if "tokens" in settings.groups:
         figures += tokens.figures(settings.quick)
+    if "overhead" in settings.groups:
+        figures += overhead.figures(settings.quick)
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         ca = LoopbackCA()
         system = system_ca_bundle()
@@ -200,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings, environment, settings.latency, settings.latency_concurrency, settings.latency_rounds
             )
             figures += sweep_figures("latency", runs, {"c4": (0.35, None)})
+        if "warm" in settings.groups:
+            figures += warm_figures(settings, environment)
     for figure in figures:
         print(figure.line())
     missed = [figure.name for figure in figures if figure.met is False]

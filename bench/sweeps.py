@@ -121,25 +121,44 @@ def runner(
 ) -> SweepRun:
     """`renovate-runner run` over the fleet in pipeline mode, as a scheduled pipeline runs it."""
     with organization(environment, image=image, latency=latency) as org:
-        org.configure(
-            list(FLEET),
-            mode="pipelines",
-            concurrency=concurrency,
-            repositories_per_container=per_container,
-            renovate={"image": image, "log_level": "info", "global": org.global_options()},
-        )
-        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu_before = container_cpu_seconds()
-        output = org.sweep(org.environ("pipelines"))
-        cpu = container_cpu_seconds() - cpu_before
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        runner_cpu = (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime)
-        statuses = {outcome["repository"]: outcome["status"] for outcome in output.report["repositories"]}
-        if output.exit_code != 0 or set(statuses.values()) != {"succeeded"}:
-            raise RuntimeError(f"the runner's sweep failed: {statuses}; {output.run.describe()}")
-        return SweepRun(
-            wall_s=output.run.duration_s,
-            container_cpu_s=cpu,
-            runner_cpu_s=runner_cpu,
-            pull_requests=len(org.devops.pull_requests()),
-        )
+        _configure(org, image, concurrency=concurrency, per_container=per_container)
+        return _measured_sweep(org)
+
+
+def warm_pair(
+    environment: Environment, *, image: str, latency: Latency, concurrency: int | str, repository_cache: bool
+) -> tuple[SweepRun, SweepRun]:
+    """Two sweeps of the same organization, as two nights in a row: the first with an empty cache, the second
+    with what the first left in the cache volume (and, with `repository_cache`, Renovate's repositoryCache)."""
+    with organization(environment, image=image, latency=latency) as org:
+        extra = {"repositoryCache": "enabled"} if repository_cache else {}
+        _configure(org, image, concurrency=concurrency, per_container=1, **extra)
+        return _measured_sweep(org), _measured_sweep(org)
+
+
+def _configure(org: Organization, image: str, *, concurrency: int | str, per_container: int, **options: str) -> None:
+    org.configure(
+        list(FLEET),
+        mode="pipelines",
+        concurrency=concurrency,
+        repositories_per_container=per_container,
+        renovate={"image": image, "log_level": "info", "global": org.global_options() | options},
+    )
+
+
+def _measured_sweep(org: Organization) -> SweepRun:
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = container_cpu_seconds()
+    output = org.sweep(org.environ("pipelines"))
+    cpu = container_cpu_seconds() - cpu_before
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    runner_cpu = (children.ru_utime - children_before.ru_utime) + (children.ru_stime - children_before.ru_stime)
+    statuses = {outcome["repository"]: outcome["status"] for outcome in output.report["repositories"]}
+    if output.exit_code != 0 or set(statuses.values()) != {"succeeded"}:
+        raise RuntimeError(f"the runner's sweep failed: {statuses}; {output.run.describe()}")
+    return SweepRun(
+        wall_s=output.run.duration_s,
+        container_cpu_s=cpu,
+        runner_cpu_s=runner_cpu,
+        pull_requests=len(org.devops.pull_requests()),
+    )
