@@ -37,8 +37,10 @@ DEFAULT_PASSTHROUGH_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy"
 
 
 def default_global_options() -> dict[str, JsonValue]:
-    # No onboarding PRs, and repositories without a renovate.json are still processed.
-    return {"onboarding": False, "requireConfig": "optional"}
+    # No onboarding PRs; repositories without a renovate.json are still processed; and Renovate's repository cache,
+    # kept in the cache volume between sweeps, spares it redoing what has not changed since the last sweep
+    # (a second sweep of unchanged repositories took 0.58x the first; docs/performance.md).
+    return {"onboarding": False, "requireConfig": "optional", "repositoryCache": "enabled"}
 
 
 LogLevel = Literal["trace", "debug", "info", "warn", "error", "fatal"]

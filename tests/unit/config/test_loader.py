@@ -55,7 +55,11 @@ def test_defaults_fill_every_key_left_out(write_config: WriteConfig) -> None:
     assert (runner.auth.margin, runner.auth.floor) == (timedelta(minutes=5), timedelta(minutes=5))
     assert runner.renovate.image == DEFAULT_IMAGE
     assert runner.renovate.log_level == "info"
-    assert runner.renovate.global_options == {"onboarding": False, "requireConfig": "optional"}
+    assert runner.renovate.global_options == {
+        "onboarding": False,
+        "requireConfig": "optional",
+        "repositoryCache": "enabled",
+    }
     assert runner.concurrency == "auto"
     assert runner.timeout == timedelta(minutes=30)
     assert (runner.limits.memory_bytes, runner.limits.pids, runner.limits.cpus) == (3 * GIB // 2, 1024, None)

@@ -83,4 +83,5 @@ def test_schema_shows_defaults_as_they_are_written_in_yaml() -> None:
     assert definitions["RenovateSettings"]["properties"]["global"]["default"] == {
         "onboarding": False,
         "requireConfig": "optional",
+        "repositoryCache": "enabled",
     }
