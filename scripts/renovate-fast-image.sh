@@ -81,9 +81,10 @@ derive() {
   trap "docker rm --force '${container}' >/dev/null 2>&1 || true" EXIT
   log "bundling Renovate in a container of ${base}"
   docker create --name "$container" --user 0 --network none --entrypoint /bin/sh \
-    "$base" /opt/renovate-fast-image/bundle.sh /opt/esbuild /opt/renovate-fast-image/prime >/dev/null
+    "$base" /opt/renovate-fast-image/bundle.sh /opt/esbuild /opt/esbuild-package /opt/renovate-fast-image/prime >/dev/null
   docker cp "$recipe_dir" "${container}:/opt/renovate-fast-image" >/dev/null
   docker cp "$(esbuild_binary)" "${container}:/opt/esbuild" >/dev/null
+  docker cp "${tools_dir}/node_modules/esbuild" "${container}:/opt/esbuild-package" >/dev/null
   docker start --attach "$container" >&2 || die "bundling failed (output above)"
   local -a changes=()
   local line

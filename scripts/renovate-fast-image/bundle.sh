@@ -3,12 +3,14 @@
 # bundles Renovate's code into one file, primes V8's code cache with a whole Renovate run, and points the
 # `renovate` command at the bundle. The original entry point stays as `renovate-unbundled`.
 #
-# Usage: bundle.sh ESBUILD PRIME_DIR
-#   ESBUILD  esbuild's native executable (a static binary, so it runs in any image of this machine's type)
+# Usage: bundle.sh ESBUILD ESBUILD_PACKAGE PRIME_DIR
+#   ESBUILD          esbuild's native executable (a static binary, so it runs in any image of this machine's type)
+#   ESBUILD_PACKAGE  esbuild's npm package, whose JavaScript API bundle.mjs drives
 set -eu
 
 esbuild=$1
-prime_source=$2 # see prime/README.md
+esbuild_js=$2
+prime_source=$3 # see prime/README.md
 recipe_dir=$(dirname "$0")
 
 renovate_bin=$(command -v renovate)
@@ -24,27 +26,7 @@ package_dir=$(dirname "$(dirname "$entry")")
 out="${package_dir}/fast-start"
 mkdir -p "$out"
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-# Kept out of the bundle, loaded from node_modules as before:
-# - packages that read files next to their own code (__dirname): azure-devops-node-api (its package.json),
-#   @grpc/*, @yarnpkg/libzip, @cdktf/hcl2json, @baszalmstra/rattler, @one-ini/wasm (WebAssembly),
-#   @renovatebot/pgp and openpgp (loaded on demand anyway);
-# - native addons or packages that may be absent: re2, dtrace-provider (optional to bunyan), performance;
-# - prettier, which Renovate requires only when it formats a file;
-# - import-in-the-middle and require-in-the-middle, OpenTelemetry's loader hooks, which must see real modules.
-externals="re2 dtrace-provider performance prettier azure-devops-node-api @grpc/grpc-js @grpc/proto-loader
-  @yarnpkg/libzip @cdktf/hcl2json @baszalmstra/rattler @one-ini/wasm @renovatebot/pgp openpgp
-  import-in-the-middle require-in-the-middle"
-set --
-for name in $externals; do
-  set -- "$@" "--external:${name}"
-done
-# import.meta.url becomes the bundle's own URL, so Renovate's createRequire(import.meta.url) finds
-# ../package.json and its dependencies from the bundle's directory, one level below the package like dist/.
-"$esbuild" "$entry" --bundle --platform=node --format=cjs "--target=node${node_major}" \
-  --outfile="${out}/renovate.cjs" --define:import.meta.url=__renovateImportMetaUrl \
-  '--banner:js=const __renovateImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' \
-  --charset=ascii --log-level=error "$@"
+ESBUILD_BINARY_PATH="$esbuild" node "${recipe_dir}/bundle.mjs" "${esbuild_js}/lib/main.js" "$entry" "${out}/renovate.cjs"
 cp "${recipe_dir}/renovate-fast.cjs" "${out}/renovate-fast.cjs"
 chmod 0755 "${out}/renovate-fast.cjs"
 

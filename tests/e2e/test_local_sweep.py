@@ -20,6 +20,7 @@ import pytest
 
 from runner.cli import main
 from runner.renovate.container import LABEL_RUN_ID
+from runner.report.model import REPORT_VERSION
 from tests.doubles.expected_updates import EXPECTED_REQUEST_PATHS, EXPECTED_UPDATES
 from tests.doubles.registry import RegistryDouble, renovate_options
 
@@ -99,7 +100,7 @@ def test_sweep_of_three_local_repositories(
 
     assert exit_code == 0, capsys.readouterr()
     report = json.loads((report_dir / "report.json").read_text())
-    assert report["version"] == 1
+    assert report["version"] == REPORT_VERSION == 2
     assert report["run_id"] == run_id
     outcomes = {outcome["repository"]: outcome for outcome in report["repositories"]}
     assert sorted(outcomes) == [f"local/{sample}" for sample in SAMPLES]

@@ -1,0 +1,63 @@
+// Bundles Renovate's CommonJS entry point with esbuild's JavaScript API (bundle.sh runs it inside the image being
+// derived). Usage: node bundle.mjs ESBUILD_MAIN_JS ENTRY OUTFILE
+//
+// A package that finds its own files through __dirname or __filename (azure-devops-node-api its package.json;
+// hcl2json, rattler and one-ini their WebAssembly; libzip its emscripten module) would look beside the bundle
+// instead. So in each CommonJS file of node_modules that uses them without declaring them, both become the
+// file's own path in node_modules, where the package stays; then the package can be bundled like any other.
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+const [esbuildMain, entry, outfile] = process.argv.slice(2);
+const esbuild = await import(esbuildMain);
+
+// Kept out of the bundle and loaded from node_modules as before: native addons and packages that may be absent
+// (re2, dtrace-provider - optional to bunyan -, performance), prettier and openpgp/pgp, which Renovate loads only
+// when it needs them, and OpenTelemetry's loader hooks, which must see real modules.
+const external = [
+  're2',
+  'dtrace-provider',
+  'performance',
+  'prettier',
+  'openpgp',
+  '@renovatebot/pgp',
+  'import-in-the-middle',
+  'require-in-the-middle',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+];
+
+const USES = /(?<![\w$.'"])__(dirname|filename)(?![\w$'"])/g;
+const DECLARES = /\b(?:var|let|const|function)\s+__(?:dirname|filename)\b/;
+
+const ownPaths = {
+  name: 'own-paths',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      USES.lastIndex = 0;
+      if (!USES.test(source) || DECLARES.test(source)) {
+        return undefined; // esbuild loads it as usual
+      }
+      const paths = { dirname: JSON.stringify(dirname(args.path)), filename: JSON.stringify(args.path) };
+      return { contents: source.replace(USES, (_match, which) => paths[which]), loader: 'js' };
+    });
+  },
+};
+
+await esbuild.build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: `node${process.versions.node.split('.')[0]}`,
+  charset: 'ascii',
+  logLevel: 'error',
+  external,
+  plugins: [ownPaths],
+  // import.meta.url becomes the bundle's own URL, so Renovate's createRequire(import.meta.url) finds
+  // ../package.json and its dependencies from the bundle's directory, one level below the package like dist/.
+  define: { 'import.meta.url': '__renovateImportMetaUrl' },
+  banner: { js: 'const __renovateImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
