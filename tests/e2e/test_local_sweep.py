@@ -100,7 +100,7 @@ def test_sweep_of_three_local_repositories(
 
     assert exit_code == 0, capsys.readouterr()
     report = json.loads((report_dir / "report.json").read_text())
-    assert report["version"] == REPORT_VERSION == 2
+    assert report["version"] == REPORT_VERSION
     assert report["run_id"] == run_id
     outcomes = {outcome["repository"]: outcome for outcome in report["repositories"]}
     assert sorted(outcomes) == [f"local/{sample}" for sample in SAMPLES]
