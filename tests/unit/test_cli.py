@@ -118,30 +118,37 @@ def test_the_version_is_the_one_in_pyproject() -> None:
     assert __version__ == pyproject["project"]["version"]
 
 
-def test_schema_prints_a_valid_json_schema_for_both_kinds(capsys: pytest.CaptureFixture[str]) -> None:
-    result = invoke(capsys, "schema")
-
-    assert result.code == 0
-    schemas = json.loads(result.out)
-    assert set(schemas) == {"runner", "repo"}
-    for schema in schemas.values():
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    # Usable by an editor: the shipped configuration passes, a misspelled key does not.
-    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / "runner.yaml"), schemas["runner"])
-    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / "repos" / "platform-api.yaml"), schemas["repo"])
-    with pytest.raises(jsonschema.ValidationError, match="concurency"):
-        jsonschema.validate({"concurency": 4}, schemas["runner"])
-
-
-def test_schema_of_one_kind_is_that_schema_alone(capsys: pytest.CaptureFixture[str]) -> None:
-    result = invoke(capsys, "schema", "--kind", "runner")
+@pytest.mark.parametrize(("kind", "example"), [("runner", "runner.yaml"), ("repo", "repos/platform-api.yaml")])
+def test_schema_prints_one_usable_json_schema_per_kind(
+    capsys: pytest.CaptureFixture[str], kind: str, example: str
+) -> None:
+    result = invoke(capsys, "schema", "--kind", kind)
 
     assert result.code == 0
     schema = json.loads(result.out)
     jsonschema.validators.validator_for(schema).check_schema(schema)
+    assert f"{kind}.schema.json" in {path.name for path in (PROJECT_ROOT / "docs" / "schemas").iterdir()}
+    assert result.out == (PROJECT_ROOT / "docs" / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8")
+    # Usable by an editor: the shipped configuration passes, a misspelled key does not.
+    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / example), schema)
+    with pytest.raises(jsonschema.ValidationError, match="concurency"):
+        jsonschema.validate({"concurency": 4}, schema)
+
+
+def test_schema_of_the_runner_kind_is_that_schema_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    schema = json.loads(invoke(capsys, "schema", "--kind", "runner").out)
+
     assert "runner.yaml" in schema["title"]
     assert "concurrency" in schema["properties"]
     assert "repository" not in schema["properties"]
+
+
+def test_schema_without_a_kind_is_a_usage_error_naming_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["schema"])
+
+    assert exit_info.value.code == 2
+    assert "the following arguments are required: --kind" in capsys.readouterr().err
 
 
 def load_yaml(path: Path) -> Any:
@@ -218,6 +225,7 @@ def subcommand_paths(parser: argparse.ArgumentParser) -> list[list[str]]:
 
 # What a command cannot parse without; the flags are checked with these in place.
 REQUIRED_ARGUMENTS = {
+    "schema": ["--kind", "runner"],
     "publish-extension": ["--vsix", "x.vsix"],
     "marketplace-events": ["--publisher", "contoso", "--extension", "tasks"],
     "report merge": ["shard-1", "--out", "merged"],
