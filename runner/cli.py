@@ -82,29 +82,48 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="renovate-runner",
         description="Run Renovate over Azure DevOps repositories with Entra ID tokens, one container per repository.",
+        parents=[_global_options(defaults=True)],
     )
     # argparse's own version action rewraps its text into one line; a raw one keeps the image on a line of its own.
     parser.add_argument("--version", action=_VersionAction, help="show the version and the default Renovate image")
-    parser.add_argument(
-        "--log-format",
-        choices=("auto", "console", "json"),
-        default="auto",
-        help="how the runner's own log is written to stderr (default: console on a terminal and in Azure Pipelines, "
-        "else json); NO_COLOR turns colour off",
-    )
-    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    after_command = _global_options(defaults=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text, command in COMMANDS:
-        subparser = commands.add_parser(name, help=help_text)
+        subparser = commands.add_parser(name, help=help_text, parents=[after_command])
         command.configure(subparser)
         subparser.set_defaults(handler=command.run)
-    _add_report_commands(commands.add_parser("report", help="work with run reports: report merge"))
+    report = commands.add_parser("report", help="work with run reports: report merge", parents=[after_command])
+    _add_report_commands(report, after_command)
     return parser
 
 
-def _add_report_commands(report: argparse.ArgumentParser) -> None:
+def _global_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """The flags every command takes, before or after its name (`--log-level debug run`, `run --log-level debug`).
+
+    argparse copies a subcommand's namespace over the top-level one, so the copies after the command have no
+    default: otherwise `--log-level debug run` would be reset to `info` by `run`'s own default.
+    """
+
+    def default(value: str) -> str:
+        return value if defaults else argparse.SUPPRESS
+
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--log-format",
+        choices=("auto", "console", "json"),
+        default=default("auto"),
+        help="how the runner's own log is written to stderr (default: console on a terminal and in Azure Pipelines, "
+        "else json); NO_COLOR turns colour off",
+    )
+    options.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default=default("info"))
+    return options
+
+
+def _add_report_commands(report: argparse.ArgumentParser, after_command: argparse.ArgumentParser) -> None:
     report_commands = report.add_subparsers(dest="report_command", required=True, metavar="COMMAND")
-    merge = report_commands.add_parser("merge", help="merge the report directories of a sweep's shards into one")
+    merge = report_commands.add_parser(
+        "merge", help="merge the report directories of a sweep's shards into one", parents=[after_command]
+    )
     report_merge_command.configure(merge)
     merge.set_defaults(handler=report_merge_command.run)
 

@@ -112,6 +112,7 @@ def run_sweep(
         interrupted=received[0] is not None,
         concurrency=concurrency.value,
         concurrency_basis=concurrency.basis,
+        organization=state.context.runner.organization,
     )
     return SweepResult(report=report, signal_number=received[0], engine_gone=state.engine_gone.is_set())
 

@@ -24,5 +24,6 @@ runner="${work}/venv/bin/renovate-runner"
 cd "$work"
 "$runner" --version >&2
 "$runner" validate --config "${repo_root}/examples/consumer/config" >&2
-"$runner" schema >/dev/null
+"$runner" schema --kind runner >/dev/null
+"$runner" schema --kind repo >/dev/null
 log "$(cd "${work}/dist" && echo *.tar.gz *.whl) built, installed into a clean venv and run in $((SECONDS - started))s"

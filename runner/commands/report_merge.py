@@ -10,6 +10,7 @@ from typing import TextIO
 import structlog
 
 from runner.console import print_summary
+from runner.report.markdown import published_in
 from runner.report.merge import merge_report_dirs
 
 log = structlog.get_logger()
@@ -21,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
-    result = merge_report_dirs(args.directories, args.out)
+    result = merge_report_dirs(args.directories, args.out, published=published_in(environ))
     if result.missing_shards:
         # A shard job that failed before writing its report: merge what there is, but say so.
         log.warning("shards_missing", missing=list(result.missing_shards), merged=list(result.shards))

@@ -30,6 +30,7 @@ from runner.locking import SweepLocks, default_state_dir
 from runner.preflight import run_preflight
 from runner.renovate import engine
 from runner.repo_run import SweepState
+from runner.report.markdown import published_in
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
 from runner.run_context import RunContext
 from runner.sharding import Shard, choose_shard, select_run
@@ -140,7 +141,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             on_token=announce,
         )
         result = _sweep(plan, state, out, environ)
-        paths = write_report(result.report, plan.report_dir)
+        paths = write_report(result.report, plan.report_dir, published=published_in(environ))
         log.info("report_written", report=str(paths.json))
         print_summary(result.report, plan.report_dir, out, environ)
     return exit_code(result)

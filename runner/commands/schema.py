@@ -1,25 +1,25 @@
-"""`renovate-runner schema`: the JSON Schema of the config files, for editors (yaml-language-server etc.)."""
+"""`renovate-runner schema --kind KIND`: the JSON Schema of one kind of config file, for editors (yaml-language-server
+etc.). The project ships them as docs/schemas/runner.schema.json and docs/schemas/repo.schema.json."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from typing import TextIO
 
-from runner.config import config_json_schema
+from runner.config.schema import SCHEMA_KINDS, schema_text
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    # One schema per run: a document holding both would be no schema an editor can use.
     parser.add_argument(
         "--kind",
-        choices=("runner", "repo"),
-        help="only the schema of runner.yaml or of repos/*.yaml (default: both)",
+        choices=SCHEMA_KINDS,
+        required=True,
+        help="the schema of runner.yaml (runner) or of one repos/*.yaml file (repo)",
     )
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
-    schemas = {kind: config_json_schema(kind) for kind in ("runner", "repo")}
-    document = schemas[args.kind] if args.kind else schemas
-    out.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    out.write(schema_text(args.kind))
     return 0

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
 
 from runner.durations import format_seconds
-from runner.report.model import RepoOutcome, RunReport, Status
+from runner.pipelines import in_pipeline
+from runner.report.model import PullRequest, RepoOutcome, RunReport, Status
+
+# The pipeline artifact the report directory is published as; templates/sweep.yml sets it next to the publish step.
+ARTIFACT_ENV: Final = "RENOVATE_RUNNER_ARTIFACT"
 
 _STATUS_LABELS: Final = {
     Status.SUCCEEDED: "✅ succeeded",
@@ -33,8 +38,26 @@ _CONTROLS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NONE: Final = "-"
 
 
-def render_summary(report: RunReport) -> str:
-    return "\n".join([*_header(report), "", *_table(report.repositories), *_details(report.repositories)]) + "\n"
+@dataclass(frozen=True, kw_only=True)
+class Published:
+    """The report directory is published as a pipeline artifact: on the run's summary page a relative link to a
+    log is dead, so the log is named by its path in that artifact instead."""
+
+    artifact: str | None  # the artifact's name, when the pipeline says it
+
+
+def published_in(environ: Mapping[str, str]) -> Published | None:
+    return Published(artifact=environ.get(ARTIFACT_ENV) or None) if in_pipeline(environ) else None
+
+
+def render_summary(report: RunReport, *, published: Published | None = None) -> str:
+    lines = [
+        *_header(report),
+        "",
+        *_table(report.repositories, published),
+        *_details(report.repositories, report.organization),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def text(value: str) -> str:
@@ -81,7 +104,7 @@ def _header(report: RunReport) -> list[str]:
     ]
 
 
-def _table(outcomes: Iterable[RepoOutcome]) -> list[str]:
+def _table(outcomes: Iterable[RepoOutcome], published: Published | None) -> list[str]:
     rows = [
         "| Repository | Status | Updates | PRs | Duration | Log |",
         "| --- | --- | --- | --- | ---: | --- |",
@@ -93,10 +116,17 @@ def _table(outcomes: Iterable[RepoOutcome]) -> list[str]:
             _updates_cell(outcome),
             _prs_cell(outcome),
             format_seconds(outcome.duration_s),
-            link(outcome.log, outcome.log) if outcome.log else _NONE,
+            _log_cell(outcome.log, published) if outcome.log else _NONE,
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
+
+
+def _log_cell(log: str, published: Published | None) -> str:
+    if published is None:
+        return link(log, log)
+    where = f"the artifact {code(published.artifact)}" if published.artifact else "the run's report artifact"
+    return f"{code(log)} in {where}"
 
 
 def _updates_cell(outcome: RepoOutcome) -> str:
@@ -115,14 +145,14 @@ def _prs_cell(outcome: RepoOutcome) -> str:
     return ", ".join(parts) or _NONE
 
 
-def _details(outcomes: Iterable[RepoOutcome]) -> Iterator[str]:
+def _details(outcomes: Iterable[RepoOutcome], organization: str | None) -> Iterator[str]:
     for outcome in outcomes:
         if outcome.detail or outcome.updates or outcome.prs or outcome.problems or outcome.notes:
             yield ""
-            yield from _repository_details(outcome)
+            yield from _repository_details(outcome, organization)
 
 
-def _repository_details(outcome: RepoOutcome) -> Iterator[str]:
+def _repository_details(outcome: RepoOutcome, organization: str | None) -> Iterator[str]:
     reason = f" ({outcome.reason.value})" if outcome.reason else ""
     yield f"## {text(outcome.repository)}: {_STATUS_LABELS[outcome.status]}{reason}"
     if outcome.detail:
@@ -144,10 +174,21 @@ def _repository_details(outcome: RepoOutcome) -> Iterator[str]:
             yield "| " + " | ".join(cells) + " |"
     yield from _bullets(
         "Pull requests",
-        (f"!{pr.number if pr.number is not None else '?'} {pr.action}: {text(pr.title)}" for pr in outcome.prs),
+        (f"{_pr_label(pr, outcome.repository, organization)} {pr.action}: {text(pr.title)}" for pr in outcome.prs),
     )
     yield from _bullets("Problems", (f"**{problem.level}**: {text(problem.message)}" for problem in outcome.problems))
     yield from _bullets("Notes", (text(note) for note in outcome.notes))
+
+
+def _pr_label(pr: PullRequest, repository: str, organization: str | None) -> str:
+    if pr.number is None:
+        return "!?"
+    project, _, name = repository.partition("/")
+    if organization is None or not name:
+        return f"!{pr.number}"
+    # The pull request's page: <organization>/<project>/_git/<repository>/pullrequest/<id>.
+    url = f"{organization.rstrip('/')}/{quote(project, safe='')}/_git/{quote(name, safe='')}/pullrequest/{pr.number}"
+    return f"[!{pr.number}]({url})"
 
 
 def _bullets(title: str, items: Iterable[str]) -> Iterator[str]:

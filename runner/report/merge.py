@@ -20,6 +20,7 @@ import structlog
 from runner import __version__
 from runner.errors import ReportError
 from runner.report.json_report import read_report
+from runner.report.markdown import Published
 from runner.report.model import RepoOutcome, RunReport
 from runner.report.write import JSON_NAME, LOGS_DIR, ReportPaths, write_report
 from runner.sharding import Shard, parse_shard
@@ -47,13 +48,14 @@ class MergeResult:
     logs_copied: int
 
 
-def merge_report_dirs(directories: Sequence[Path], out: Path) -> MergeResult:
+def merge_report_dirs(directories: Sequence[Path], out: Path, *, published: Published | None = None) -> MergeResult:
     """Merge the report.json of each directory; write report.json, summary.md, junit.xml and logs/ to `out`."""
     _refuse_output_among_inputs(directories, out)
     shards = [read_shard(directory) for directory in directories]
     report = merge_reports(shards)
     logs_copied = copy_logs(shards, out / LOGS_DIR)
-    paths = write_report(report, out)  # last, so a merged report.json never names logs that are not there yet
+    # Last, so a merged report.json never names logs that are not there yet.
+    paths = write_report(report, out, published=published)
     merged = [shard.shard for shard in shards if shard.shard is not None]
     return MergeResult(
         report=report,
@@ -107,7 +109,14 @@ def merge_reports(shards: Sequence[ShardReport]) -> RunReport:
         shard=None,
         interrupted=any(report.interrupted for report in reports),
         **_common_concurrency(reports),
+        organization=_common_organization(reports),
     )
+
+
+def _common_organization(reports: Sequence[RunReport]) -> str | None:
+    """The shards' organization: one sweep covers one organization, so a difference leaves the links out."""
+    organizations = {report.organization for report in reports}
+    return organizations.pop() if len(organizations) == 1 else None
 
 
 def _common_concurrency(reports: Sequence[RunReport]) -> dict[str, Any]:

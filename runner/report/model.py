@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 2  # 2: concurrency and concurrency_basis
+REPORT_VERSION = 3  # 2: concurrency and concurrency_basis; 3: organization
 
 
 class Status(StrEnum):
@@ -104,6 +104,7 @@ class RunReport:
     interrupted: bool = False
     concurrency: int | None = None  # repositories at once; None in a merged report whose shards differed
     concurrency_basis: str | None = None  # "configured", or what `auto` measured (CPUs, memory)
+    organization: str | None = None  # the Azure DevOps organization URL, so summary.md links pull requests
 
     @property
     def counts(self) -> dict[str, int]:

@@ -9,7 +9,7 @@ from typing import Final
 from runner.report.atomic import write_atomic
 from runner.report.json_report import dump_report
 from runner.report.junit import render_junit
-from runner.report.markdown import render_summary
+from runner.report.markdown import Published, render_summary
 from runner.report.model import RunReport
 
 JSON_NAME: Final = "report.json"
@@ -26,16 +26,16 @@ class ReportPaths:
     junit: Path
 
 
-def write_report(report: RunReport, report_dir: Path) -> ReportPaths:
+def write_report(report: RunReport, report_dir: Path, *, published: Published | None = None) -> ReportPaths:
     """Write report.json, summary.md and junit.xml, each atomically; creates `report_dir` if needed.
 
     Everything is rendered before the first file is written, so a rendering error leaves the previous
-    report's files as they were.
+    report's files as they were. `published`: the directory becomes a pipeline artifact (see `published_in`).
     """
     paths = ReportPaths(json=report_dir / JSON_NAME, markdown=report_dir / MARKDOWN_NAME, junit=report_dir / JUNIT_NAME)
     contents: list[tuple[Path, str | bytes]] = [
         (paths.json, dump_report(report)),
-        (paths.markdown, render_summary(report)),
+        (paths.markdown, render_summary(report, published=published)),
         (paths.junit, render_junit(report)),
     ]
     report_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ gets past configuration, authentication and locks ends at the engine step with e
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import secrets
@@ -19,7 +20,7 @@ import jsonschema
 import pytest
 import yaml
 
-from runner import __version__
+from runner import __version__, cli
 from runner.cli import EX_SOFTWARE, build_parser, main
 from runner.commands import validate as validate_command
 from runner.config import DEFAULT_IMAGE, SweepConfig
@@ -117,30 +118,37 @@ def test_the_version_is_the_one_in_pyproject() -> None:
     assert __version__ == pyproject["project"]["version"]
 
 
-def test_schema_prints_a_valid_json_schema_for_both_kinds(capsys: pytest.CaptureFixture[str]) -> None:
-    result = invoke(capsys, "schema")
-
-    assert result.code == 0
-    schemas = json.loads(result.out)
-    assert set(schemas) == {"runner", "repo"}
-    for schema in schemas.values():
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    # Usable by an editor: the shipped configuration passes, a misspelled key does not.
-    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / "runner.yaml"), schemas["runner"])
-    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / "repos" / "platform-api.yaml"), schemas["repo"])
-    with pytest.raises(jsonschema.ValidationError, match="concurency"):
-        jsonschema.validate({"concurency": 4}, schemas["runner"])
-
-
-def test_schema_of_one_kind_is_that_schema_alone(capsys: pytest.CaptureFixture[str]) -> None:
-    result = invoke(capsys, "schema", "--kind", "runner")
+@pytest.mark.parametrize(("kind", "example"), [("runner", "runner.yaml"), ("repo", "repos/platform-api.yaml")])
+def test_schema_prints_one_usable_json_schema_per_kind(
+    capsys: pytest.CaptureFixture[str], kind: str, example: str
+) -> None:
+    result = invoke(capsys, "schema", "--kind", kind)
 
     assert result.code == 0
     schema = json.loads(result.out)
     jsonschema.validators.validator_for(schema).check_schema(schema)
+    assert f"{kind}.schema.json" in {path.name for path in (PROJECT_ROOT / "docs" / "schemas").iterdir()}
+    assert result.out == (PROJECT_ROOT / "docs" / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8")
+    # Usable by an editor: the shipped configuration passes, a misspelled key does not.
+    jsonschema.validate(load_yaml(PROJECT_ROOT / "config" / example), schema)
+    with pytest.raises(jsonschema.ValidationError, match="concurency"):
+        jsonschema.validate({"concurency": 4}, schema)
+
+
+def test_schema_of_the_runner_kind_is_that_schema_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    schema = json.loads(invoke(capsys, "schema", "--kind", "runner").out)
+
     assert "runner.yaml" in schema["title"]
     assert "concurrency" in schema["properties"]
     assert "repository" not in schema["properties"]
+
+
+def test_schema_without_a_kind_is_a_usage_error_naming_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["schema"])
+
+    assert exit_info.value.code == 2
+    assert "the following arguments are required: --kind" in capsys.readouterr().err
 
 
 def load_yaml(path: Path) -> Any:
@@ -200,6 +208,86 @@ def test_the_concurrency_flag_is_refused_in_the_words_the_configuration_file_get
 def test_the_concurrency_flag_takes_auto(both_repos: SweepConfig) -> None:
     namespace = build_parser().parse_args(["run", "--config", str(both_repos.config_dir), "--concurrency", "auto"])
     assert namespace.concurrency == "auto"
+
+
+# --- global flags: before or after the subcommand ---
+
+
+def subcommand_paths(parser: argparse.ArgumentParser) -> list[list[str]]:
+    """Every runnable command path of the parser (`run`, `report merge`, ...), read from argparse itself."""
+    paths: list[list[str]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                paths.extend([name, *rest] for rest in subcommand_paths(subparser) or [[]])
+    return paths
+
+
+# What a command cannot parse without; the flags are checked with these in place.
+REQUIRED_ARGUMENTS = {
+    "schema": ["--kind", "runner"],
+    "publish-extension": ["--vsix", "x.vsix"],
+    "marketplace-events": ["--publisher", "contoso", "--extension", "tasks"],
+    "report merge": ["shard-1", "--out", "merged"],
+}
+
+
+def test_every_command_is_covered_by_the_global_flag_tests() -> None:
+    paths = subcommand_paths(build_parser())
+    assert ["run"] in paths
+    assert ["report", "merge"] in paths
+    assert set(REQUIRED_ARGUMENTS) <= {" ".join(path) for path in paths}
+
+
+@pytest.mark.parametrize("path", subcommand_paths(build_parser()), ids=" ".join)
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((), ("info", "auto")),
+        (("--log-level", "debug", "--log-format", "json"), ("debug", "json")),
+    ],
+    ids=["defaults", "given"],
+)
+def test_global_flags_are_accepted_before_and_after_every_command(
+    path: list[str], flags: tuple[str, ...], expected: tuple[str, str]
+) -> None:
+    parser = build_parser()
+    command = [*path, *REQUIRED_ARGUMENTS.get(" ".join(path), [])]
+    for argv in ([*flags, *command], [*command, *flags]):
+        namespace = parser.parse_args(argv)
+        assert (namespace.log_level, namespace.log_format) == expected, argv
+
+
+def test_a_global_flag_before_the_command_is_not_reset_by_the_command() -> None:
+    namespace = build_parser().parse_args(["--log-level", "debug", "validate"])
+    assert namespace.log_level == "debug"
+
+
+def test_a_global_flag_after_the_command_wins_over_one_before() -> None:
+    namespace = build_parser().parse_args(["--log-format", "json", "validate", "--log-format", "console"])
+    assert namespace.log_format == "console"
+
+
+def test_a_bad_global_flag_after_the_command_names_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "--log-level", "verbose"])
+
+    assert exit_info.value.code == 2
+    assert "argument --log-level: invalid choice: 'verbose' (choose from" in capsys.readouterr().err
+
+
+def test_the_flags_after_the_command_configure_the_log(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured: list[dict[str, object]] = []
+    monkeypatch.setattr(cli, "configure_logging", lambda **kwargs: configured.append(kwargs))
+
+    result = invoke(
+        capsys, "validate", "--config", str(both_repos.config_dir), "--log-level", "debug", "--log-format", "json"
+    )
+
+    assert result.code == 0
+    assert [(call["level"], call["json"]) for call in configured] == [("debug", True)]
 
 
 # --- run: what stops a sweep before it starts, in order ---

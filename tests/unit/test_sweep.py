@@ -27,7 +27,7 @@ from tests.unit.conftest import ConfigFactory
 
 def dead_engine_sweep(make_config: ConfigFactory, tmp_path: Path) -> tuple[SweepConfig, SweepState, MagicMock]:
     config = make_config(
-        "concurrency: 1\n",
+        "organization: https://dev.azure.com/contoso/\nconcurrency: 1\n",
         {f"app{n}.yaml": f"local: ../../app{n}\n" for n in range(3)},
         local_dirs=tuple(f"app{n}" for n in range(3)),
     )
@@ -68,6 +68,8 @@ def test_the_rest_of_the_sweep_fails_with_reason_engine_and_the_exit_code_is_4(
     assert "could not create container" in (result.report.repositories[0].detail or "")
     assert result.report.repositories[1].detail == "the container engine went away during the sweep"
     assert client.containers.create.call_count == 1  # nothing more was attempted once the engine was gone
+    # summary.md links pull requests to the organization's pages; a merge job has no configuration to read it from.
+    assert result.report.organization == config.runner.organization == "https://dev.azure.com/contoso/"
     assert result.engine_gone
     with pytest.raises(EngineError) as error_info:
         exit_code(result)

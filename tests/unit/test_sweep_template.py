@@ -10,12 +10,16 @@ from typing import Any
 import pytest
 import yaml
 
+from runner.report.markdown import ARTIFACT_ENV
+
 from .pipeline_files import (
     CONSUMER_PIPELINE_FILE,
     INSTALL_TEMPLATE_FILE,
     PIPELINE_FILE,
     REPO_ROOT,
     TEMPLATE_FILE,
+    _items,
+    job,
     load_file,
     parameters,
     steps,
@@ -148,3 +152,24 @@ def test_the_install_step_runs_the_script_ci_checks() -> None:
     setup = (REPO_ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
     (setup_uv,) = re.findall(r"^readonly UV_VERSION=(\S+)$", setup, re.MULTILINE)
     assert install["env"]["UV_VERSION"] == setup_uv, "the pipeline and the machines set up here use one uv"
+
+
+@pytest.mark.parametrize("name", ["sweep", "report"])
+def test_the_runner_is_told_the_artifact_its_report_directory_is_published_as(name: str) -> None:
+    # summary.md names each log by its path in that artifact: on the summary page a relative link is dead.
+    one_job = job(TEMPLATE, name)
+    runner_steps = [step for step in _items(one_job["steps"]) if WRITES_A_REPORT.search(_script(step))]
+    [publish] = [step for step in _items(one_job["steps"]) if step.get("task") == "PublishPipelineArtifact@1"]
+    artifact = publish["inputs"]["artifact"]
+
+    assert re.fullmatch(r"\$\((?P<variable>\w+)\)", artifact), artifact
+    assert one_job["variables"][artifact[2:-1]].endswith("attempt-$(System.JobAttempt)")
+    assert runner_steps
+    assert [step["env"][ARTIFACT_ENV] for step in runner_steps] == [artifact] * len(runner_steps)
+
+
+WRITES_A_REPORT = re.compile(r"renovate-runner .*\b(run|report merge)\b")
+
+
+def _script(step: dict[str, Any]) -> str:
+    return str(step.get("script", "")) + str(step.get("inputs", {}).get("inlineScript", ""))

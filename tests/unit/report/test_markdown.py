@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
-from runner.report.markdown import code, link, render_summary, text
+from runner.report.markdown import ARTIFACT_ENV, Published, code, link, published_in, render_summary, text
 from runner.report.model import PullRequest, RunReport
 
 PARSER = MarkdownIt("commonmark").enable("table")
@@ -172,3 +172,66 @@ def test_code_spans_survive_backticks_and_pipes(value: str, span: str, html: str
 
 def test_links_encode_percent_signs_and_escape_labels() -> None:
     assert link("logs/a_b%2Fc.ndjson", "logs/a_b%2Fc.ndjson") == r"[logs/a\_b%2Fc.ndjson](logs/a_b%252Fc.ndjson)"
+
+
+# --- links that work where summary.md is read: the pipeline's summary page has no report directory beside it ---
+
+
+def test_a_pull_request_links_to_its_azure_devops_page(report: RunReport) -> None:
+    with_organization = dataclasses.replace(report, organization="https://dev.azure.com/contoso/")
+
+    rendered = "\n".join(paragraphs(render_summary(with_organization)))
+
+    assert (
+        '<a href="https://dev.azure.com/contoso/Platform/_git/web-app/pullrequest/42">!42</a> created: '
+        "Update lodash | to v4.17.21"
+    ) in rendered
+
+
+def test_a_pull_request_link_encodes_project_and_repository_names(report: RunReport) -> None:
+    outcome = dataclasses.replace(
+        report.repositories[0],
+        repository="Web Team/portal app",
+        prs=(PullRequest(number=5, title="Update x", branch="renovate/x", action="created"),),
+    )
+    spaced = dataclasses.replace(report, organization="https://dev.azure.com/contoso", repositories=(outcome,))
+
+    rendered = "\n".join(paragraphs(render_summary(spaced)))
+
+    assert 'href="https://dev.azure.com/contoso/Web%20Team/_git/portal%20app/pullrequest/5"' in rendered
+
+
+def test_without_an_organization_a_pull_request_is_plain_text(report: RunReport) -> None:
+    rendered = "\n".join(paragraphs(render_summary(dataclasses.replace(report, organization=None))))
+
+    assert "!42 created: Update lodash | to v4.17.21" in rendered
+    assert "pullrequest" not in rendered
+
+
+def test_in_a_pipeline_the_log_is_named_in_the_published_artifact(report: RunReport) -> None:
+    summary = render_summary(report, published=Published(artifact="shard-1-attempt-1"))
+
+    log_cell = tables(summary)[0][1][5]
+    assert log_cell == "<code>logs/Platform%2Fweb-app.ndjson</code> in the artifact <code>shard-1-attempt-1</code>"
+    assert "<a " not in log_cell
+
+
+def test_in_a_pipeline_that_names_no_artifact_the_log_is_still_text(report: RunReport) -> None:
+    log_cell = tables(render_summary(report, published=Published(artifact=None)))[0][1][5]
+
+    assert log_cell == "<code>logs/Platform%2Fweb-app.ndjson</code> in the run's report artifact"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, None),
+        ({"TF_BUILD": "True"}, Published(artifact=None)),
+        ({"TF_BUILD": "True", ARTIFACT_ENV: "report-attempt-2"}, Published(artifact="report-attempt-2")),
+        ({ARTIFACT_ENV: "report-attempt-2"}, None),
+    ],
+)
+def test_where_the_report_is_published_comes_from_the_pipeline(
+    environ: dict[str, str], expected: Published | None
+) -> None:
+    assert published_in(environ) == expected

@@ -13,6 +13,7 @@ import pytest
 from runner.cli import main
 from runner.errors import ReportError
 from runner.report.json_report import read_report
+from runner.report.markdown import ARTIFACT_ENV
 from runner.report.merge import merge_report_dirs
 from runner.report.model import REPORT_VERSION, RepoOutcome, RunReport, Status
 from runner.report.write import write_report
@@ -124,6 +125,35 @@ def test_a_pipeline_merge_job_uploads_the_summary_and_flags_failed_repositories(
     stdout = capsys.readouterr().out
     assert f"##vso[task.uploadsummary]{(out / 'summary.md').resolve()}\n" in stdout
     assert "##vso[task.complete result=SucceededWithIssues;]repositories: 1 succeeded, 1 failed" in stdout
+
+
+def test_the_merged_summary_links_pull_requests_and_names_the_published_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_BUILD", "True")
+    monkeypatch.setenv(ARTIFACT_ENV, "report-attempt-2")
+    organization = {"organization": "https://dev.azure.com/contoso"}
+    a = write_shard(tmp_path / "a", shard_report("1/2", WHOLE.repositories[:3], **organization))
+    b = write_shard(tmp_path / "b", shard_report("2/2", WHOLE.repositories[3:], **organization))
+    out = tmp_path / "merged"
+
+    assert main(["report", "merge", str(a), str(b), "--out", str(out)]) == 0
+
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert read_report(out / "report.json").organization == "https://dev.azure.com/contoso"
+    assert "[!42](https://dev.azure.com/contoso/Platform/_git/web-app/pullrequest/42) created" in summary
+    assert "`logs/Platform%2Fweb-app.ndjson` in the artifact `report-attempt-2`" in summary
+    assert "](logs/" not in summary
+
+
+def test_shards_of_different_organizations_merge_without_pull_request_links(tmp_path: Path) -> None:
+    a = write_shard(tmp_path / "a", shard_report("1/2", WHOLE.repositories[:3], organization="https://dev.azure.com/a"))
+    b = write_shard(tmp_path / "b", shard_report("2/2", WHOLE.repositories[3:], organization="https://dev.azure.com/b"))
+
+    result = merge_report_dirs([a, b], tmp_path / "merged")
+
+    assert result.report.organization is None
+    assert "pullrequest" not in (tmp_path / "merged" / "summary.md").read_text(encoding="utf-8")
 
 
 # --- refusals: nothing is written, and the message names the directories ---
