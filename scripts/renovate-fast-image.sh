@@ -55,7 +55,7 @@ recipe_hash() {
   local base_id=$1
   {
     printf '%s\n' "$base_id" "$ESBUILD_VERSION"
-    sha256sum "${BASH_SOURCE[0]}"
+    (cd "${repo_root}/scripts" && sha256sum renovate-fast-image.sh) # by name: the checkout's path must not matter
     (cd "$recipe_dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-12
 }
