@@ -71,6 +71,7 @@ class RunArguments(arguments.SelectionArguments):
     concurrency: int | Literal["auto"] | None  # None: concurrency from the configuration
     image: str | None
     run_id: str | None
+    upload_summary: bool  # False: a later job of the pipeline uploads the (merged) summary
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> Self:
@@ -84,6 +85,7 @@ class RunArguments(arguments.SelectionArguments):
             concurrency=args.concurrency,
             image=args.image,
             run_id=args.run_id,
+            upload_summary=args.upload_summary,
         )
 
 
@@ -103,6 +105,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--image", help="Renovate image to use instead of renovate.image")
     parser.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
+    parser.add_argument(
+        "--no-upload-summary",
+        dest="upload_summary",
+        action="store_false",
+        help="in Azure Pipelines, leave ##vso[task.uploadsummary] to a later job that runs `report merge`",
+    )
 
 
 def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
@@ -142,7 +150,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         result = _sweep(plan, state, out, environ)
         paths = write_report(result.report, plan.report_dir)
         log.info("report_written", report=str(paths.json))
-        print_summary(result.report, plan.report_dir, out, environ)
+        print_summary(result.report, plan.report_dir, out, environ, upload=args.upload_summary)
     return exit_code(result)
 
 
