@@ -210,7 +210,7 @@ def _preflight(access: AzureAccess | None, plan: SweepPlan) -> dict[str, str]:
     """Repository problems found before anything starts; those repositories fail with reason `preflight`."""
     if access is None or not any(repo.enabled and not repo.is_local for repo in plan.repos):
         return {}
-    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run).problems
+    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run, runner=plan.runner).problems
 
 
 def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
