@@ -232,7 +232,7 @@ def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
     engine.ensure_image(client, plan.image)
     cache = plan.runner.cache
     if cache.directory is not None:
-        prepare_cache_directory(cache.directory)
+        prepare_cache_directory(cache.directory, client, plan.image)
     else:
         engine.ensure_cache_volume(client, cache.volume or DEFAULT_CACHE_VOLUME, plan.image)
     return client

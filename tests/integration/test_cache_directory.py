@@ -3,6 +3,7 @@ the bind mount at Renovate's cache path, and what it wrote is on the host and in
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import docker
@@ -29,15 +30,22 @@ def in_container(client: docker.DockerClient, image: str, cache: CacheConfig, sc
     return output.decode().strip()
 
 
+@pytest.mark.parametrize("root", [True, False], ids=["runner-as-root", "runner-as-agent-user"])
 def test_renovates_user_writes_to_the_prepared_directory_and_the_file_survives(
-    docker_client: docker.DockerClient, renovate_image: str, tmp_path: Path
+    docker_client: docker.DockerClient,
+    renovate_image: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    root: bool,
 ) -> None:
+    if not root:  # as on a Microsoft-hosted agent: the runner cannot chown, a root container does
+        monkeypatch.setattr(os, "geteuid", lambda: 1001)
     directory = tmp_path / "restored-by-cache-task"
     (directory / "npm").mkdir(parents=True)
     (directory / "npm" / "old.json").write_text("{}", encoding="utf-8")  # as Cache@2 restores it, not 12021's
     cache = CacheConfig.model_validate({"directory": directory})
 
-    prepare_cache_directory(directory)
+    prepare_cache_directory(directory, docker_client, renovate_image)
     written = in_container(
         docker_client,
         renovate_image,
