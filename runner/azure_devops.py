@@ -20,6 +20,11 @@ from runner.http_retry import bearer_request
 API_VERSION: Final = "7.1"
 PROFILE_API_VERSION: Final = "7.1-preview.3"
 GIT_REPOSITORIES_NAMESPACE: Final = "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
+# https://learn.microsoft.com/azure/devops/organizations/security/namespace-reference ("Tagging"): project tokens are
+# `/<projectId>`; its actions are Enumerate, Create, Update, Delete, and Create is *Create tag definition*.
+TAGGING_NAMESPACE: Final = "bb50f182-8e5e-40b8-bc21-e8752a1e7ae2"
+# Tags - List is still a preview API.
+TAGS_API_VERSION: Final = "7.1-preview.1"
 
 
 class GitPermission:
@@ -29,6 +34,16 @@ class GitPermission:
     GENERIC_CONTRIBUTE: Final = 4
     CREATE_BRANCH: Final = 16
     PULL_REQUEST_CONTRIBUTE: Final = 16384
+
+
+class TaggingPermission:
+    """Bits of the "Tagging" security namespace."""
+
+    CREATE: Final = 2  # "Create tag definition"
+
+
+def tagging_token(project_id: str) -> str:
+    return f"/{project_id}"
 
 
 class AzureDevOpsError(RunnerError):
@@ -115,6 +130,11 @@ class AzureDevOpsClient:
         scope = f"{quote(project)}/" if project else ""
         data = self._json("GET", f"{self._organization()}{scope}_apis/git/repositories")
         return [_repository(item) for item in data.get("value", [])]
+
+    def tag_names(self, project: str) -> set[str]:
+        """The tag definitions of `project` (pull request labels are tags), case-folded for comparing."""
+        data = self._json("GET", f"{self._organization()}{quote(project)}/_apis/wit/tags", api_version=TAGS_API_VERSION)
+        return {str(item["name"]).casefold() for item in data.get("value", [])}
 
     def has_permissions(self, checks: Sequence[PermissionCheck]) -> list[bool]:
         """Whether the token's identity holds each permission (administrators are not assumed to)."""

@@ -144,11 +144,23 @@ def summary_table(report: RunReport) -> Table:
     return table
 
 
-def print_summary(report: RunReport, report_dir: Path, out: TextIO, environ: Mapping[str, str]) -> None:
+def uploads_summary(report: RunReport, environ: Mapping[str, str], *, upload: bool = True) -> bool:
+    """Whether this job attaches `summary.md` to the pipeline run's summary page: one job per run does.
+
+    A shard never does (its summary would repeat on the run page; the merged one is uploaded), and a run told
+    `upload=False` (`run --no-upload-summary`) leaves it to the job that merges, as templates/sweep.yml's report
+    job does also when there is a single shard.
+    """
+    return pipelines.in_pipeline(environ) and upload and report.shard is None
+
+
+def print_summary(
+    report: RunReport, report_dir: Path, out: TextIO, environ: Mapping[str, str], *, upload: bool = True
+) -> None:
     """The end of a sweep: a table on a terminal, plain lines elsewhere, pipeline commands in Azure Pipelines."""
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
     if pipelines.in_pipeline(environ):
-        if report.shard is None:  # a shard's summary would repeat on the run page; the merged one is uploaded
+        if uploads_summary(report, environ, upload=upload):
             out.write(pipelines.uploadsummary(str((report_dir / MARKDOWN_NAME).resolve())) + "\n")
         if not report.ok and not report.interrupted:
             out.write(pipelines.complete("SucceededWithIssues", f"repositories: {counts}") + "\n")

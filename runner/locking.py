@@ -1,4 +1,4 @@
-"""Locks that keep sweeps apart: one sweep at a time per report directory and per cache volume.
+"""Locks that keep sweeps apart: one sweep at a time per report directory and per cache (volume or directory).
 
 Each run also holds a lock of its own for as long as it lives; its containers carry that lock's path in a label, so
 a later run can tell leftovers of a dead run (lock free) from containers of a sweep that is still running (lock held).
@@ -8,6 +8,7 @@ a later run can tell leftovers of a dead run (lock free) from containers of a sw
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 from contextlib import ExitStack
@@ -25,6 +26,18 @@ def default_state_dir(environ: dict[str, str] | None = None) -> Path:
         return Path(explicit)
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "renovate-runner"
+
+
+def cache_lock(state_dir: Path, *, volume: str | None, directory: Path | None) -> FileLock:
+    """The lock of one cache: a volume by its name, a directory by its resolved path (exactly one is given)."""
+    if (volume is None) == (directory is None):
+        raise ValueError("a cache is a volume or a directory")
+    if directory is not None:
+        # The path may be long or hold any character; its digest names the lock, and the message names the path.
+        resolved = directory.resolve()
+        digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:32]
+        return FileLock(state_dir / "directories" / f"{digest}.lock", f"the cache directory {resolved}")
+    return FileLock(state_dir / "volumes" / f"{_safe(str(volume))}.lock", f"the cache volume {volume}")
 
 
 def run_lock_path(state_dir: Path, run_id: str) -> Path:
@@ -48,7 +61,7 @@ class FileLock:
             os.close(fd)
             raise LockedError(
                 f"another sweep is using {self._what} (lock {self.path}); wait for it to finish, "
-                "or use another report directory and cache volume"
+                "or use another report directory and cache"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -78,11 +91,19 @@ def is_held(path: Path) -> bool:
 class SweepLocks:
     """The three locks of one sweep, taken together and released together."""
 
-    def __init__(self, *, state_dir: Path, run_id: str, report_dir: Path, cache_volume: str) -> None:
+    def __init__(
+        self,
+        *,
+        state_dir: Path,
+        run_id: str,
+        report_dir: Path,
+        cache_volume: str | None = None,
+        cache_directory: Path | None = None,
+    ) -> None:
         self.run_lock = FileLock(run_lock_path(state_dir, run_id), f"run id {run_id}")
         self._locks = [
             FileLock(report_dir / ".renovate-runner.lock", f"the report directory {report_dir}"),
-            FileLock(state_dir / "volumes" / f"{_safe(cache_volume)}.lock", f"the cache volume {cache_volume}"),
+            cache_lock(state_dir, volume=cache_volume, directory=cache_directory),
             self.run_lock,
         ]
         self._stack = ExitStack()

@@ -7,20 +7,24 @@ and the others still run; a token Azure DevOps does not accept stops the sweep (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
 from runner.azure_devops import (
     GIT_REPOSITORIES_NAMESPACE,
+    TAGGING_NAMESPACE,
     AzureDevOpsClient,
     GitPermission,
     PermissionCheck,
     Profile,
     Repository,
+    TaggingPermission,
+    tagging_token,
 )
-from runner.config import RepoConfig
+from runner.config import RepoConfig, RunnerConfig
 
 log = structlog.get_logger()
 
@@ -30,6 +34,8 @@ REQUIRED_PERMISSIONS: tuple[tuple[int, str], ...] = (
     (GitPermission.CREATE_BRANCH, "Create branch"),
     (GitPermission.PULL_REQUEST_CONTRIBUTE, "Contribute to pull requests"),
 )
+# Renovate options whose values become labels (Azure DevOps tags) on pull requests.
+LABEL_OPTIONS: tuple[str, ...] = ("labels", "addLabels")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,13 +45,19 @@ class PreflightResult:
     problems: dict[str, str] = field(default_factory=dict)  # configured name -> what is wrong and what to do
 
 
-def run_preflight(client: AzureDevOpsClient, repos: Sequence[RepoConfig], *, dry_run: bool) -> PreflightResult:
-    """Check `repos` (enabled Azure DevOps ones); a dry run needs no write permissions, so those are not checked."""
+def run_preflight(
+    client: AzureDevOpsClient, repos: Sequence[RepoConfig], *, dry_run: bool, runner: RunnerConfig | None = None
+) -> PreflightResult:
+    """Check `repos` (enabled Azure DevOps ones); a dry run needs no write permissions, so those are not checked.
+
+    With `runner`, the repositories' effective Renovate options are read too, for the permissions they need.
+    """
     client.connection_data()  # raises AuthError when the organization does not accept the token
     identity = client.profile()
     log.info("preflight_identity", identity_id=identity.id, display_name=identity.display_name)
     result = PreflightResult(identity=identity)
     usable: list[tuple[str, Repository]] = []
+    labels: dict[str, set[str]] = {}
     for repo in repos:
         if repo.is_local or not repo.enabled or repo.repository is None:
             continue
@@ -57,8 +69,11 @@ def run_preflight(client: AzureDevOpsClient, repos: Sequence[RepoConfig], *, dry
         elif found is not None:
             result.repositories[repo.name] = found
             usable.append((repo.name, found))
+            labels[repo.name] = pull_request_labels(repo.effective_renovate(runner)) if runner else set()
     if not dry_run:
         result.problems.update(_permission_problems(client, usable, identity))
+        for name, problem in _tagging_problems(client, usable, labels, identity).items():
+            result.problems[name] = f"{result.problems[name]}; also {problem}" if name in result.problems else problem
     for name, problem in sorted(result.problems.items()):
         log.warning("preflight_problem", repo=name, problem=problem)
     return result
@@ -98,6 +113,53 @@ def _permission_problems(
                 "to it (or a group it is in) under Project settings > Repositories > Security"
             )
     return problems
+
+
+def pull_request_labels(options: Mapping[str, Any]) -> set[str]:
+    """The labels Renovate puts on this repository's pull requests (`labels`, `addLabels`)."""
+    found: set[str] = set()
+    for option in LABEL_OPTIONS:
+        value = options.get(option)
+        if isinstance(value, list):
+            found.update(str(label) for label in value)
+    return found
+
+
+def _new_labels(labels: set[str], existing: set[str]) -> list[str]:
+    # A templated label ({{depName}}) may name any tag, so it may need a new one.
+    return sorted(label for label in labels if "{{" in label or label.casefold() not in existing)
+
+
+def _tagging_problems(
+    client: AzureDevOpsClient,
+    repositories: Sequence[tuple[str, Repository]],
+    labels: Mapping[str, set[str]],
+    identity: Profile,
+) -> dict[str, str]:
+    """Labels that are no tag of the project yet need *Create tag definition* there (Tagging namespace)."""
+    labelled = [(name, repository) for name, repository in repositories if labels.get(name)]
+    existing = {repository.project_id: client.tag_names(repository.project_id) for _name, repository in labelled}
+    new = {name: _new_labels(labels[name], existing[repository.project_id]) for name, repository in labelled}
+    needing = [(name, repository) for name, repository in labelled if new[name]]
+    projects = sorted({repository.project_id for _name, repository in needing})
+    checks = [
+        PermissionCheck(
+            namespace_id=TAGGING_NAMESPACE, token=tagging_token(project), permissions=TaggingPermission.CREATE
+        )
+        for project in projects
+    ]
+    allowed = dict(zip(projects, client.has_permissions(checks), strict=True))
+    return {
+        name: (
+            f"{_who(identity)} may not create the pull request label(s) {', '.join(new[name])}, which are no tag of "
+            f"project {repository.project} yet: missing Create tag definition; grant it to the identity (or a group "
+            "it is in) under Project settings > Permissions, or with `az devops security permission update "
+            f"--namespace-id {TAGGING_NAMESPACE} --token {tagging_token(repository.project_id)} --allow-bit "
+            f"{TaggingPermission.CREATE} --subject <identity>`; or create the tags first"
+        )
+        for name, repository in needing
+        if not allowed[repository.project_id]
+    }
 
 
 def _who(identity: Profile) -> str:

@@ -23,12 +23,14 @@ import structlog
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
 from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
-from runner.config import RepoConfig, RunnerConfig, load_config
+from runner.config import CacheConfig, RepoConfig, RunnerConfig, load_config
+from runner.config.models import DEFAULT_CACHE_VOLUME
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
 from runner.preflight import run_preflight
 from runner.renovate import engine
+from runner.renovate.cache_dir import prepare_cache_directory
 from runner.repo_run import SweepState
 from runner.report.markdown import published_in
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
@@ -72,6 +74,8 @@ class RunArguments(arguments.SelectionArguments):
     concurrency: int | Literal["auto"] | None  # None: concurrency from the configuration
     image: str | None
     run_id: str | None
+    upload_summary: bool  # False: a later job of the pipeline uploads the (merged) summary
+    cache_dir: Path | None  # None: the cache from the configuration
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> Self:
@@ -85,6 +89,8 @@ class RunArguments(arguments.SelectionArguments):
             concurrency=args.concurrency,
             image=args.image,
             run_id=args.run_id,
+            upload_summary=args.upload_summary,
+            cache_dir=args.cache_dir,
         )
 
 
@@ -104,6 +110,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--image", help="Renovate image to use instead of renovate.image")
     parser.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="host directory as Renovate's cache instead of cache.volume/cache.directory (e.g. Cache@2's path)",
+    )
+    parser.add_argument(
+        "--no-upload-summary",
+        dest="upload_summary",
+        action="store_false",
+        help="in Azure Pipelines, leave ##vso[task.uploadsummary] to a later job that runs `report merge`",
+    )
 
 
 def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextIO) -> int:
@@ -120,6 +137,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         run_id=plan.run_id,
         report_dir=plan.report_dir,
         cache_volume=plan.runner.cache.volume,
+        cache_directory=plan.runner.cache.directory,
     ) as locks:
         client = _prepare_engine(plan)
         context = RunContext(
@@ -143,7 +161,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         result = _sweep(plan, state, out, environ)
         paths = write_report(result.report, plan.report_dir, published=published_in(environ))
         log.info("report_written", report=str(paths.json))
-        print_summary(result.report, plan.report_dir, out, environ)
+        print_summary(result.report, plan.report_dir, out, environ, upload=args.upload_summary)
     return exit_code(result)
 
 
@@ -158,6 +176,9 @@ def make_plan(
     """The sweep this invocation runs; `capacity` resolves `concurrency: auto` (None: this machine's)."""
     if args.concurrency is not None:
         runner = runner.model_copy(update={"concurrency": args.concurrency})
+    if args.cache_dir is not None:
+        # Validated as `cache: {directory: ...}` in runner.yaml would be; it replaces the configured volume.
+        runner = runner.model_copy(update={"cache": CacheConfig.model_validate({"directory": args.cache_dir})})
     selection = select_run(candidates, names=args.repos, shard=choose_shard(args.shard, environ))
     return SweepPlan(
         repos=selection.repos,
@@ -203,14 +224,18 @@ def _preflight(access: AzureAccess | None, plan: SweepPlan) -> dict[str, str]:
     """Repository problems found before anything starts; those repositories fail with reason `preflight`."""
     if access is None or not any(repo.enabled and not repo.is_local for repo in plan.repos):
         return {}
-    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run).problems
+    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run, runner=plan.runner).problems
 
 
 def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
     client = engine.connect()
     engine.remove_leftovers(client, own_run_id=plan.run_id)
     engine.ensure_image(client, plan.image)
-    engine.ensure_cache_volume(client, plan.runner.cache.volume, plan.image)
+    cache = plan.runner.cache
+    if cache.directory is not None:
+        prepare_cache_directory(cache.directory, client, plan.image)
+    else:
+        engine.ensure_cache_volume(client, cache.volume or DEFAULT_CACHE_VOLUME, plan.image)
     return client
 
 

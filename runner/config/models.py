@@ -112,10 +112,38 @@ class Limits(ConfigModel):
     cpus: float | None = Field(default=None, gt=0, description="CPU limit (e.g. 1.5); null for no limit.")
 
 
-class CacheConfig(ConfigModel):
-    """Renovate's cache, kept between runs."""
+DEFAULT_CACHE_VOLUME = "renovate-cache"
 
-    volume: DockerName = Field(default="renovate-cache", description="Docker volume mounted as Renovate's cache.")
+
+class CacheConfig(ConfigModel):
+    """Renovate's cache, kept between runs: in a Docker volume (the default) or a host directory, not both."""
+
+    volume: DockerName | None = Field(
+        default=None,
+        description=f"Docker volume mounted as Renovate's cache; {DEFAULT_CACHE_VOLUME} when no directory is set.",
+    )
+    directory: OutputDirectory | None = Field(
+        default=None,
+        description="Host directory bind-mounted as Renovate's cache instead of a volume (e.g. the path Cache@2 "
+        "restores); created when missing and handed to Renovate's uid 12021 by the runner.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _volume_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("volume") is None and data.get("directory") is None:
+            return {**data, "volume": DEFAULT_CACHE_VOLUME}
+        return data
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        if self.volume is not None and self.directory is not None:
+            raise PydanticCustomError(
+                "cache_volume_and_directory",
+                "sets both volume and directory; keep one: directory for a host directory (e.g. Cache@2's), "
+                "volume for a Docker volume",
+            )
+        return self
 
 
 DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from runner.config import RepoConfig, RunnerConfig
+from runner.config import CacheConfig, RepoConfig, RunnerConfig
+from runner.config.models import DEFAULT_CACHE_VOLUME
 from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
 from runner.renovate.engine import CACHE_DIR_IN_CONTAINER
 from runner.run_context import RunContext
@@ -61,10 +62,17 @@ def container_spec(
     )
 
 
+def cache_mount(cache: CacheConfig) -> BindMount:
+    """Renovate's cache: the host directory when `cache.directory` is set, else the volume."""
+    if cache.directory is not None:
+        return BindMount(source=str(cache.directory), target=CACHE_DIR_IN_CONTAINER)
+    return BindMount(source=cache.volume or DEFAULT_CACHE_VOLUME, target=CACHE_DIR_IN_CONTAINER, volume=True)
+
+
 def container_mounts(repo: RepoConfig, context: RunContext, *, report_mount: Path) -> tuple[BindMount, ...]:
-    """The cache volume, the report directory, the CA bundle when there is one, and a local repository."""
+    """The cache, the report directory, the CA bundle when there is one, and a local repository."""
     mounts = [
-        BindMount(source=context.runner.cache.volume, target=CACHE_DIR_IN_CONTAINER, volume=True),
+        cache_mount(context.runner.cache),
         BindMount(source=str(report_mount), target=REPORT_DIR_IN_CONTAINER),
     ]
     if context.ca_bundle is not None:

@@ -107,14 +107,19 @@ def ensure_cache_volume(client: docker.DockerClient, volume: str, image: str) ->
     log.info("cache_volume_create", volume=volume)
     client.volumes.create(volume, labels={f"{LABEL_PREFIX}.cache": "true"})
     # A fresh volume's root belongs to root; one short-lived container hands it to Renovate's user.
+    run_as_root_on_cache(client, image, volume, f"chown {RENOVATE_UID} /cache && chmod 0775 /cache")
+
+
+def run_as_root_on_cache(client: docker.DockerClient, image: str, cache: str, script: str) -> None:
+    """Runs `script` as root in a short-lived container with `cache` (a volume or host directory) at /cache."""
     client.containers.run(
         image,
         entrypoint=["/bin/sh", "-c"],
-        command=[f"chown {RENOVATE_UID} /cache && chmod 0775 /cache"],
+        command=[script],
         user="0",
         network_mode="none",
-        volumes={volume: {"bind": "/cache", "mode": "rw"}},
-        labels={f"{LABEL_PREFIX}.cache-init": volume},
+        volumes={cache: {"bind": "/cache", "mode": "rw"}},
+        labels={f"{LABEL_PREFIX}.cache-init": cache},
         remove=True,
     )
 

@@ -6,7 +6,9 @@ How they are read and validated, and how command lines are checked, is in tests/
 
 from __future__ import annotations
 
+import argparse
 import copy
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +17,11 @@ import yaml
 from jsonschema import Draft7Validator, ValidationError
 
 from runner.cli import build_parser
+from runner.commands.run import RunArguments
 from runner.config import load_config
+from runner.console import print_summary
+from runner.report.model import RunReport
+from runner.sharding import POSITION_VARIABLE, TOTAL_VARIABLE, choose_shard
 
 from .pipeline_files import (
     ALL_FILES,
@@ -170,14 +176,59 @@ def test_the_system_access_token_reaches_only_the_sweep_step() -> None:
     assert "SYSTEM_ACCESSTOKEN: $(System.AccessToken)" in TEMPLATE_FILE.read_text(encoding="utf-8")
 
 
+def _summary_of(namespace: argparse.Namespace, environ: dict[str, str], report_dir: Path) -> str:
+    """What the end of a `run` or `report merge` with these flags prints in a job with `environ`."""
+    shard = choose_shard(None, environ)
+    report = RunReport(
+        shard=shard.label if shard is not None else None,
+        run_id="build-7",
+        runner_version="0.1.0",
+        started_at="2025-03-01T12:00:00+00:00",
+        finished_at="2025-03-01T12:05:00+00:00",
+        dry_run=False,
+        repositories=(),
+    )
+    upload = RunArguments.from_namespace(namespace).upload_summary if namespace.command == "run" else True
+    out = io.StringIO()
+    print_summary(report, report_dir, out, environ, upload=upload)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("shards", [1, 2, 5])
+def test_a_pipeline_run_of_the_template_uploads_the_summary_once(
+    template: Pipeline, shards: int, tmp_path: Path
+) -> None:
+    # Azure Pipelines sets the System.*InPhase variables in every job with `strategy: parallel`, 1 of 1 included;
+    # the sweep job runs once per shard, the report job once.
+    sweep_jobs = [
+        {"TF_BUILD": "True", POSITION_VARIABLE: str(position), TOTAL_VARIABLE: str(shards)}
+        for position in range(1, shards + 1)
+    ]
+    printed = ""
+    for invocation in pipeline_invocations(template):
+        argv = ["info" if token == "$SWEEP_LOG_LEVEL" else token for token in invocation.argv]  # the default
+        namespace = build_parser().parse_args(argv)
+        jobs = sweep_jobs if namespace.command == "run" else [{"TF_BUILD": "True"}]
+        printed += "".join(_summary_of(namespace, environ, tmp_path) for environ in jobs)
+
+    assert printed.count("##vso[task.uploadsummary]") == 1
+
+
 @pytest.mark.parametrize(
     ("path", "root"), [(PIPELINE_FILE, REPO_ROOT), (CONSUMER_PIPELINE_FILE, CONSUMER_DIR)], ids=["project", "consumer"]
 )
-def test_the_pipeline_names_its_configuration_and_its_cache_volume(path: Path, root: Path) -> None:
+def test_the_pipeline_names_its_configuration_and_hands_the_cache_directory_to_the_runner(
+    path: Path, root: Path
+) -> None:
     given = load_file(path)["jobs"][0]["parameters"]
     defaults = {name: parameter.get("default") for name, parameter in parameters(load_file(TEMPLATE_FILE)).items()}
-    config = load_config(root / given.get("configDirectory", defaults["configDirectory"]))
-    assert given.get("cacheVolume", defaults["cacheVolume"]) == config.runner.cache.volume
+    load_config(root / given.get("configDirectory", defaults["configDirectory"]))
+    # No parameter that must match the configuration's cache: the runner gets Cache@2's directory itself.
+    assert "cacheVolume" not in defaults
+    template_text = TEMPLATE_FILE.read_text(encoding="utf-8")
+    assert 'args+=(--cache-dir "$(cacheDir)")' in template_text
+    assert "docker volume" not in template_text
+    assert "chown" not in template_text
 
 
 @pytest.mark.parametrize("path", [PIPELINE_FILE, CONSUMER_PIPELINE_FILE, TEMPLATE_FILE])
@@ -198,7 +249,16 @@ def test_every_runner_command_and_flag_in_the_template_exists(template: Pipeline
 
     # The reading found what the template does, so an empty result cannot pass for a clean one.
     assert used == {
-        ("run",): {"--log-level", "--config", "--report-dir", "--dry-run", "--image", "--repo"},
+        ("run",): {
+            "--log-level",
+            "--config",
+            "--report-dir",
+            "--no-upload-summary",
+            "--cache-dir",
+            "--dry-run",
+            "--image",
+            "--repo",
+        },
         ("report", "merge"): {"--log-level", "--out"},
     }
 

@@ -326,3 +326,13 @@ def test_progress_observer_prints_each_finished_repository(make_config: ConfigFa
         observer.finished(succeeded())
 
     assert outcome_line(succeeded()) in console.export_text()
+
+
+def test_a_run_told_that_a_later_job_merges_does_not_upload_the_summary(tmp_path: Path) -> None:
+    out = io.StringIO()
+
+    print_summary(report(succeeded(), failed()), tmp_path, out, PIPELINE, upload=False)
+
+    lines = out.getvalue().splitlines()
+    assert not any(line.startswith("##vso[task.uploadsummary]") for line in lines)
+    assert "##vso[task.complete result=SucceededWithIssues;]repositories: 1 succeeded, 1 failed" in lines

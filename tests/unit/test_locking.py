@@ -61,7 +61,7 @@ def test_a_second_sweep_on_the_same_report_dir_is_refused(tmp_path: Path) -> Non
     message = str(error_info.value)
     assert f"another sweep is using the report directory {tmp_path / 'report'}" in message
     assert str(tmp_path / "report" / ".renovate-runner.lock") in message
-    assert "wait for it to finish, or use another report directory and cache volume" in message
+    assert "wait for it to finish, or use another report directory and cache" in message
 
 
 def test_a_second_sweep_on_the_same_cache_volume_is_refused(tmp_path: Path) -> None:
@@ -192,3 +192,20 @@ def test_run_ids_and_volume_names_become_safe_file_names(tmp_path: Path) -> None
     assert run_lock_path(tmp_path, "../../etc/passwd").parent == tmp_path / "runs"
     with locks(tmp_path, volume="team/cache:1"):
         assert is_held(tmp_path / "state" / "volumes" / "team_cache_1.lock")
+
+
+def test_a_second_sweep_on_the_same_cache_directory_is_refused(tmp_path: Path) -> None:
+    def directory_locks(report_dir: str, run_id: str, cache: Path) -> SweepLocks:
+        return SweepLocks(
+            state_dir=tmp_path / "state", run_id=run_id, report_dir=tmp_path / report_dir, cache_directory=cache
+        )
+
+    cache = tmp_path / "cache"
+    with (
+        directory_locks("report-a", "first", cache),
+        pytest.raises(LockedError, match=f"another sweep is using the cache directory {cache}"),
+        directory_locks("report-b", "second", tmp_path / "elsewhere" / ".." / "cache"),  # the same, spelt otherwise
+    ):
+        pass
+    with directory_locks("report-a", "first", cache), directory_locks("report-b", "second", tmp_path / "other"):
+        pass  # another directory is another cache

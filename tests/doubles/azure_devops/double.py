@@ -18,7 +18,14 @@ from tests.doubles.latency import Latency
 from . import git
 from .auth import DEFAULT_AUTHORITY
 from .enums import PolicyEvaluationStatus
-from .security import RENOVATE_PERMISSIONS, GitPermission, repository_token
+from .security import (
+    RENOVATE_PERMISSIONS,
+    TAGGING_NAMESPACE_ID,
+    GitPermission,
+    TaggingPermission,
+    repository_token,
+    tagging_token,
+)
 from .server import DoubleServer, RecordedRequest, ServerSettings
 from .site import Site
 from .state import PullRequest, Repository, State
@@ -201,6 +208,15 @@ class AzureDevOpsDouble:
             evaluation_status=evaluation_status,
         )
         return policy.id
+
+    def grant_tagging(self, oid: str, project: str, bits: int = TaggingPermission.CREATE) -> None:
+        """Allows ``bits`` of the Tagging namespace (Create: *Create tag definition*) to ``oid`` on ``project``."""
+        token = tagging_token(self._state.ensure_project(project).id)
+        self._state.add_grant(oid, token, bits, namespace=TAGGING_NAMESPACE_ID)
+
+    def add_tags(self, project: str, *names: str) -> None:
+        """Tag definitions that already exist in ``project``, so a label of that name needs no Create."""
+        self._state.ensure_project(project).tags.update(names)
 
     def identity_id(self, oid: str) -> str:
         """The Azure DevOps identity id the double gives the Entra object id ``oid``."""

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .routing import ApiError, Request, Response
-from .security import GIT_REPOSITORIES_NAMESPACE_ID, GitPermission, namespace_description
+from .security import namespace_descriptions
 
 
 def profile(request: Request) -> Response:
@@ -36,7 +36,7 @@ def profile(request: Request) -> Response:
 
 def security_namespaces(request: Request) -> Response:
     wanted = request.value("securityNamespaceId")
-    namespaces = [namespace_description()]
+    namespaces = namespace_descriptions()
     if wanted is not None:
         namespaces = [n for n in namespaces if n["namespaceId"] == wanted.lower()]
     return Response.collection(namespaces)
@@ -49,12 +49,15 @@ def permission_evaluation_batch(request: Request) -> Response:
         raise ApiError(
             HTTPStatus.BAD_REQUEST, "ArgumentNullException", "Value cannot be null. Parameter name: evaluations"
         )
+    known = {namespace["namespaceId"] for namespace in namespace_descriptions()}
     answered = []
     for evaluation in evaluations:
         namespace = str(evaluation.get("securityNamespaceId", "")).lower()
-        wanted = GitPermission(int(evaluation.get("permissions", 0)))
-        allowed = request.state.permissions(request.caller.oid, str(evaluation.get("token", "")))
-        answered.append({**evaluation, "value": namespace == GIT_REPOSITORIES_NAMESPACE_ID and wanted in allowed})
+        wanted = int(evaluation.get("permissions", 0))
+        token = str(evaluation.get("token", ""))
+        allowed = request.state.granted(request.caller.oid, token, namespace=namespace)
+        # An identity without a grant is refused, as by the service: no administrators, no deny entries here.
+        answered.append({**evaluation, "value": namespace in known and wanted & allowed == wanted})
     return Response.ok(
         {"evaluations": answered, "alwaysAllowAdministrators": bool(batch.get("alwaysAllowAdministrators"))}
     )

@@ -52,6 +52,8 @@ ORGANIZATION_ROUTES: Final = (
     Route.at(locations.WORK_ITEMS, "PATCH", wit_api.update_work_item),
     Route.at(locations.WORK_ITEM_TYPE_STATES, "GET", wit_api.work_item_type_states),
     Route.at(locations.WORK_ITEM_TYPES, "GET", wit_api.work_item_types),
+    # Outside the double's location table: the runner calls it by URL (its location id is not needed).
+    Route(method="GET", template="{project}/_apis/wit/tags", handler=wit_api.tags),
 )
 
 VSSPS_ROUTES: Final = (

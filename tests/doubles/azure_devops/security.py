@@ -1,4 +1,9 @@
-"""The "Git Repositories" security namespace: its permission bits, its tokens, and how grants combine.
+"""The "Git Repositories" and "Tagging" security namespaces: their permission bits, their tokens, and how grants
+combine.
+
+Tagging (https://learn.microsoft.com/azure/devops/organizations/security/namespace-reference, "Tagging"): id
+bb50f182-8e5e-40b8-bc21-e8752a1e7ae2, actions Enumerate, Create, Update, Delete (bits 1, 2, 4, 8 in that order), and
+the project-level token ``/<projectId>``; *Create tag definition* on the Permissions page is its Create bit.
 
 Tokens are hierarchical as in Azure DevOps: ``repoV2`` (every repository of the organization),
 ``repoV2/<projectId>`` (every repository of a project) and ``repoV2/<projectId>/<repoId>`` (one repository).
@@ -13,6 +18,7 @@ from enum import IntFlag
 from typing import Any, Final
 
 GIT_REPOSITORIES_NAMESPACE_ID: Final = "2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87"
+TAGGING_NAMESPACE_ID: Final = "bb50f182-8e5e-40b8-bc21-e8752a1e7ae2"
 ROOT_TOKEN: Final = "repoV2"
 
 
@@ -33,6 +39,21 @@ class GitPermission(IntFlag):
     MANAGE_PERMISSIONS = 8192
     PULL_REQUEST_CONTRIBUTE = 16384
     PULL_REQUEST_BYPASS_POLICY = 32768
+
+
+class TaggingPermission(IntFlag):
+    ENUMERATE = 1
+    CREATE = 2
+    UPDATE = 4
+    DELETE = 8
+
+
+_TAGGING_ACTION_NAMES: Final = {
+    TaggingPermission.ENUMERATE: ("Enumerate", "Enumerate tag definitions"),
+    TaggingPermission.CREATE: ("Create", "Create tag definition"),
+    TaggingPermission.UPDATE: ("Update", "Update tag definition"),
+    TaggingPermission.DELETE: ("Delete", "Delete tag definition"),
+}
 
 
 # What an identity needs for Renovate's whole job: clone, push branches, open and update pull requests.
@@ -73,10 +94,34 @@ def repository_token(project_id: str | None = None, repository_id: str | None = 
     return "/".join(part for part in (ROOT_TOKEN, project_id, repository_id) if part)
 
 
+def tagging_token(project_id: str) -> str:
+    """The Tagging namespace's token of one project."""
+    return f"/{project_id}"
+
+
 def token_ancestry(token: str) -> list[str]:
     """``repoV2/p/r`` -> ``["repoV2", "repoV2/p", "repoV2/p/r"]``: the tokens whose grants apply to ``token``."""
     parts = token.split("/")
     return ["/".join(parts[: index + 1]) for index in range(len(parts))]
+
+
+def namespace_descriptions() -> list[dict[str, Any]]:
+    """``GET _apis/securitynamespaces``: the namespaces the double evaluates."""
+    return [namespace_description(), tagging_namespace_description()]
+
+
+def tagging_namespace_description() -> dict[str, Any]:
+    return {
+        "namespaceId": TAGGING_NAMESPACE_ID,
+        "name": "Tagging",
+        "displayName": "Tagging",
+        "separatorValue": "/",
+        "elementLength": -1,
+        "actions": [
+            {"bit": int(bit), "name": name, "displayName": display, "namespaceId": TAGGING_NAMESPACE_ID}
+            for bit, (name, display) in _TAGGING_ACTION_NAMES.items()
+        ],
+    }
 
 
 def namespace_description() -> dict[str, Any]:

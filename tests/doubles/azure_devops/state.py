@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .enums import CommentThreadStatus, CommentType, GitStatusState, PolicyEvaluationStatus, PullRequestStatus
-from .security import GitPermission, repository_token, token_ancestry
+from .security import GIT_REPOSITORIES_NAMESPACE_ID, GitPermission, repository_token, token_ancestry
 
 # Stable ids: the same organization, project and repository names give the same ids in every test run.
 _ID_NAMESPACE: Final = uuid.UUID("6b0c1ec2-52a3-4b38-a1c4-0e2f3a5d7c11")
@@ -35,6 +35,7 @@ def utc_now() -> datetime:
 class Project:
     id: str
     name: str
+    tags: set[str] = field(default_factory=set, compare=False)  # the project's tag definitions (pull request labels)
 
 
 @dataclass(kw_only=True)
@@ -165,7 +166,8 @@ class WorkItem:
 class Grant:
     oid: str
     token: str
-    permissions: GitPermission
+    permissions: int
+    namespace: str = GIT_REPOSITORIES_NAMESPACE_ID
 
 
 class State:
@@ -252,20 +254,26 @@ class State:
                 self.identities[oid] = known
             return known
 
-    def add_grant(self, oid: str, token: str, permissions: GitPermission) -> None:
+    def add_grant(
+        self, oid: str, token: str, permissions: int, *, namespace: str = GIT_REPOSITORIES_NAMESPACE_ID
+    ) -> None:
         with self.lock:
-            self.grants.append(Grant(oid=oid, token=token, permissions=permissions))
+            self.grants.append(Grant(oid=oid, token=token, permissions=permissions, namespace=namespace))
 
-    def permissions(self, oid: str, token: str) -> GitPermission:
-        """Everything ``oid`` is allowed on ``token``: the union of its grants there and on every ancestor."""
+    def granted(self, oid: str, token: str, *, namespace: str = GIT_REPOSITORIES_NAMESPACE_ID) -> int:
+        """The bits ``oid`` is allowed on ``token`` of ``namespace``: its grants there and on every ancestor."""
         with self.lock:
             # Tokens are made of GUIDs, which Azure DevOps compares without regard to case.
             applicable = {ancestor.lower() for ancestor in token_ancestry(token)}
-            allowed = GitPermission(0)
+            allowed = 0
             for grant in self.grants:
-                if grant.oid == oid and grant.token.lower() in applicable:
+                if grant.oid == oid and grant.namespace == namespace.lower() and grant.token.lower() in applicable:
                     allowed |= grant.permissions
             return allowed
+
+    def permissions(self, oid: str, token: str) -> GitPermission:
+        """Everything ``oid`` is allowed on ``token`` of the Git Repositories namespace."""
+        return GitPermission(self.granted(oid, token))
 
     def may(self, oid: str, repository: Repository, needed: GitPermission) -> bool:
         return needed in self.permissions(oid, repository.security_token)

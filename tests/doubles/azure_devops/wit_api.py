@@ -17,7 +17,7 @@ from typing import Any, Final
 from .repos_api import project_not_found, scoped_project
 from .routing import ApiError, Request, Response
 from .shapes import identity_ref, iso
-from .state import Project, WorkItem, utc_now
+from .state import Project, WorkItem, stable_id, utc_now
 
 # type -> [(state, category)], in workflow order
 BASIC_PROCESS: Final = {
@@ -38,6 +38,15 @@ def _process_type(name: str) -> str:
             f"VS402323: Work item type {name} does not exist in the project.",
         )
     return found
+
+
+def tags(request: Request) -> Response:
+    """``GET {project}/_apis/wit/tags`` (Tags - List): the project's tag definitions, which pull request labels are."""
+    project = scoped_project(request)
+    names = sorted(project.tags) if project is not None else []
+    return Response.collection(
+        [{"id": stable_id(project.id if project else "", name), "name": name, "active": True} for name in names]
+    )
 
 
 def work_item_types(request: Request) -> Response:

@@ -58,3 +58,25 @@ def test_the_report_says_what_concurrency_the_sweep_ran_at(make_config: ConfigFa
     assert report.concurrency_basis == plan.concurrency.basis
     assert report.concurrency_basis is not None
     assert report.concurrency_basis.startswith("CPU bound 4 for 2 CPUs")
+
+
+def test_run_uploads_the_summary_unless_told_a_later_job_does(make_config: ConfigFactory) -> None:
+    config = make_config(RUNNER_YAML, DISABLED)
+
+    assert parse_run(config).upload_summary is True
+    assert parse_run(config, "--no-upload-summary").upload_summary is False
+
+
+def test_cache_dir_replaces_the_configured_cache_volume(make_config: ConfigFactory, tmp_path: Path) -> None:
+    config = make_config(RUNNER_YAML + "cache: {volume: team-cache}\n", DISABLED)
+
+    plan = make_plan(
+        parse_run(config, "--cache-dir", str(tmp_path / "pipeline-cache")),
+        config.runner,
+        config.repos,
+        {},
+        capacity=HOSTED_AGENT,
+    )
+
+    assert config.runner.cache.volume == "team-cache"
+    assert (plan.runner.cache.volume, plan.runner.cache.directory) == (None, tmp_path / "pipeline-cache")

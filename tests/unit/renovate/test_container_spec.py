@@ -7,14 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from runner.config import RunnerConfig
+from runner.config import CacheConfig, RunnerConfig
 from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
 from runner.renovate.container_spec import (
     CA_BUNDLE_IN_CONTAINER,
     LOCAL_REPO_IN_CONTAINER,
     REPORT_DIR_IN_CONTAINER,
+    cache_mount,
     container_spec,
 )
+from runner.renovate.engine import CACHE_DIR_IN_CONTAINER
 from runner.run_context import RunContext
 from tests.unit.conftest import ConfigFactory
 
@@ -158,3 +160,13 @@ def test_local_repository_runs_the_local_platform_read_only_without_a_token(
     assert BindMount(source=str(tmp_path / "app"), target=LOCAL_REPO_IN_CONTAINER, read_only=True) in spec.mounts
     assert spec.working_dir == LOCAL_REPO_IN_CONTAINER
     assert spec.network == "bridge"
+
+
+def test_a_cache_directory_is_bind_mounted_at_renovates_cache_path(tmp_path: Path) -> None:
+    volume = CacheConfig()
+    directory = CacheConfig.model_validate({"directory": tmp_path / "cache"})
+
+    assert (volume.volume, volume.directory) == ("renovate-cache", None)
+    assert cache_mount(volume) == BindMount(source="renovate-cache", target=CACHE_DIR_IN_CONTAINER, volume=True)
+    assert directory.volume is None
+    assert cache_mount(directory) == BindMount(source=str(tmp_path / "cache"), target=CACHE_DIR_IN_CONTAINER)
