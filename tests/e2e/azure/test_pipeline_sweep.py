@@ -179,7 +179,9 @@ def test_a_pipeline_sweep_pushes_branches_and_opens_the_pull_requests_it_reports
         branch = pr.source_ref.removeprefix("refs/heads/")
         listed = sweep.outcomes[pr.repository]["prs"]
         assert {"number": pr.id, "title": pr.title, "branch": branch, "action": "created"} in listed
-        assert f"!{pr.id} created: {pr.title}" in sweep.summary
+        project, name = pr.repository.split("/")
+        page = f"{devops.organization_url.rstrip('/')}/{project}/_git/{name}/pullrequest/{pr.id}"
+        assert f"[!{pr.id}]({page}) created: {pr.title}" in sweep.summary  # linked to its Azure DevOps page
         system_out = cases[pr.repository].findtext("system-out") or ""
         assert f"!{pr.id} created: {pr.title} ({branch})" in system_out
     assert sum(len(outcome["prs"]) for outcome in sweep.outcomes.values()) == len(first_sweep.pull_requests) == 7
