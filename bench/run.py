@@ -12,6 +12,7 @@ goals are met (the lines say), 1 when a run fails.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import sys
@@ -158,8 +159,13 @@ def regime_runs(
     }
     for spec in concurrency:
         level, per_container = parse_variant(spec)
-        variants[f"c{spec}"] = lambda level=level, per_container=per_container: sweeps.runner(  # type: ignore[misc]
-            environment, image=settings.image, latency=latency, concurrency=level, per_container=per_container
+        variants[f"c{spec}"] = functools.partial(
+            sweeps.runner,
+            environment,
+            image=settings.image,
+            latency=latency,
+            concurrency=level,
+            per_container=per_container,
         )
     return alternate_sweeps(variants, rounds)
 

@@ -10,6 +10,7 @@ mode (branches pushed, pull requests opened), and a cache that starts empty.
 
 from __future__ import annotations
 
+import itertools
 import json
 import resource
 import time
@@ -48,22 +49,13 @@ class SweepRun:
     pull_requests: int
 
 
-class _Counter:
-    def __init__(self) -> None:
-        self.value = 0
-
-    def next(self) -> int:
-        self.value += 1
-        return self.value
-
-
-_ORGANIZATIONS = _Counter()
+_ORGANIZATIONS = itertools.count(1)  # numbers each organization's directory
 
 
 @contextmanager
 def organization(environment: Environment, *, image: str, latency: Latency) -> Iterator[Organization]:
     """A fresh organization holding the fleet, every identity allowed to run Renovate on it."""
-    root = environment.scratch / f"organization-{_ORGANIZATIONS.next()}"
+    root = environment.scratch / f"organization-{next(_ORGANIZATIONS)}"
     with Organization(
         root,
         ca=environment.ca,

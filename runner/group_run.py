@@ -27,13 +27,22 @@ from runner.renovate.container_spec import REPORT_FILE_NAME, container_spec
 from runner.renovate.logs import LogSummary
 from runner.renovate.logsink import LogSink
 from runner.renovate.outcome import build_outcome
-from runner.repo_run import Grant, NoGrant, SweepState, engine_alive, grant_for, log_path, prepare_report_mount
+from runner.repo_run import (
+    CANCEL_GRACE_S,
+    Grant,
+    NoGrant,
+    SweepState,
+    engine_alive,
+    grant_for,
+    log_name_of,
+    log_path,
+    prepare_report_mount,
+)
 from runner.repo_run import run_repository as run_alone
 from runner.report.model import RepoOutcome
 
 log = structlog.get_logger()
 
-_CANCEL_GRACE_S = 5.0
 Member = tuple[int, RepoConfig]  # the repository's index in the sweep, and the repository
 
 
@@ -92,7 +101,7 @@ def _run_container(
                 stack.enter_context(sink)
             container = stack.enter_context(RenovateContainer(state.client, spec))
             container.run_streaming(router.on_line)
-            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=_CANCEL_GRACE_S)
+            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
     except EngineError as error:
         if not engine_alive(state.client):
             state.engine_gone.set()
@@ -105,14 +114,24 @@ def _run_container(
         if sink.summary.finished is None and not result.cancelled:
             unfinished.append((index, repo))
             continue
-        outcomes[index] = _member_outcome(repo, sink, result, report_mount, elapsed, others=len(members) - 1)
+        log_name = log_name_of(sink.path, context.report_dir)
+        outcomes[index] = _member_outcome(
+            repo, sink, result, report_mount, elapsed=elapsed, log_name=log_name, others=len(members) - 1
+        )
     if unfinished:
         outcomes |= _each_alone(unfinished, state, on_start, why=_why_unfinished(result))
     return outcomes
 
 
 def _member_outcome(
-    repo: RepoConfig, sink: LogSink, result: WaitResult, report_mount: Path, elapsed: float, *, others: int
+    repo: RepoConfig,
+    sink: LogSink,
+    result: WaitResult,
+    report_mount: Path,
+    *,
+    elapsed: float,
+    log_name: str,
+    others: int,
 ) -> RepoOutcome:
     """A member's outcome from its own records. Renovate's exit code is the group's (1 when any repository logged an
     error), so a member that finished without an error of its own counts as having exited 0; one that had not
@@ -129,7 +148,7 @@ def _member_outcome(
         report_file=report_mount / REPORT_FILE_NAME,
         summary=summary,
         duration_s=duration_s,
-        log=sink.path.relative_to(sink.path.parent.parent).as_posix(),
+        log=log_name,
         notes=[f"ran in one Renovate container with {others} other repositories (repositories_per_container)"],
     )
     log.info("repository_finished_in_group", repo=repo.name, status=outcome.status.value)

@@ -29,7 +29,7 @@ from runner.secrets import register_secret
 
 log = structlog.get_logger()
 
-_CANCEL_GRACE_S = 5.0
+CANCEL_GRACE_S = 5.0  # what a stopped container gets between SIGTERM and SIGKILL
 
 
 @dataclass(kw_only=True)
@@ -47,6 +47,11 @@ class SweepState:
 
 def log_path(report_dir: Path, repository: str) -> Path:
     return report_dir / LOGS_DIR / f"{slug(repository)}.ndjson"
+
+
+def log_name_of(path: Path, report_dir: Path) -> str:
+    """How the report names a log file: its path below the report directory."""
+    return path.relative_to(report_dir).as_posix()
 
 
 def run_repository(
@@ -135,7 +140,7 @@ def grant_for(timeout: timedelta, state: SweepState) -> Grant | NoGrant:
 def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant, started: float) -> RepoOutcome:
     report_dir = state.context.report_dir
     repo_log = log_path(report_dir, repo.name)
-    log_name = repo_log.relative_to(report_dir).as_posix()
+    log_name = log_name_of(repo_log, report_dir)
     report_mount = prepare_report_mount(report_dir, repo.name)
     spec = container_spec(repo, state.context, index=index, token=grant.token, report_mount=report_mount)
     summary = LogSummary()
@@ -143,7 +148,7 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant
     try:
         with LogSink(repo_log, summary) as sink, RenovateContainer(state.client, spec) as container:
             container.run_streaming(sink.on_line)
-            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=_CANCEL_GRACE_S)
+            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
     except EngineError as error:
         if not engine_alive(state.client):
             state.engine_gone.set()

@@ -64,12 +64,10 @@ recipe_hash() {
 # and command back (the derivation container ran as root with a shell entry point).
 config_changes() {
   local base=$1 field value
-  for field in User Entrypoint Cmd; do
+  printf 'USER %s\n' "$(docker image inspect --format '{{.Config.User}}' "$base")"
+  for field in Entrypoint Cmd; do
     value=$(docker image inspect --format "{{json .Config.${field}}}" "$base")
-    case "$field" in
-      User) printf 'USER %s\n' "$(docker image inspect --format '{{.Config.User}}' "$base")" ;;
-      *) printf '%s %s\n' "${field^^}" "$([[ "$value" == null ]] && printf '[]' || printf '%s' "$value")" ;;
-    esac
+    printf '%s %s\n' "${field^^}" "${value/#null/[]}"
   done
 }
 
