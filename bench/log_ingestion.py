@@ -15,6 +15,7 @@ MB here is 10^6 bytes. Runs of the two paths alternate, and each figure is the m
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import random
@@ -42,6 +43,7 @@ _REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 LONG_LINE: Final = 64 * MB  # one line far over the runner's cap (1 MiB), which it writes in pieces, never whole
 # A long line: Renovate's debug dumps of a repository's config or package files run to tens of kilobytes.
 _LONG_LINE_EVERY: Final = 2000
+_BRANCH_PUSHED_EVERY: Final = 500  # of the branch worker's lines, a third of all
 # What a run registers before its first line, as a sweep does: the job's token and the repository's token.
 _SECRETS: Final = ("system-access-token-" + "9f" * 26, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + "Q" * 1400 + ".sig")
 
@@ -108,7 +110,16 @@ def _record(rng: random.Random, index: int) -> dict[str, Any]:
             "currentValue": f"^{index % 9}.2.0",
             "newValue": f"^{index % 9 + 1}.0.0",
         }
-    return _envelope(rng, 20, "Branch updated", index) | branch | {"commitSha": f"{rng.getrandbits(160):040x}"}
+    return _branch_record(rng, index) | branch
+
+
+def _branch_record(rng: random.Random, index: int) -> dict[str, Any]:
+    """The branch worker's chatter, and now and then what the summary reads: in a real debug log the lines that say
+    a branch was pushed are a handful per branch among thousands of others."""
+    sha = {"commitSha": f"{rng.getrandbits(160):040x}"}
+    if index % _BRANCH_PUSHED_EVERY == 0:
+        return _envelope(rng, 30, "Branch updated", index) | sha
+    return _envelope(rng, 20, "Checking if branch is modified", index) | sha
 
 
 def line_pool(size: int = _POOL_BYTES) -> bytes:
@@ -160,7 +171,7 @@ def stream_runner(source: Iterator[bytes], directory: Path) -> None:
     for secret in _SECRETS:
         register_secret(secret)
     with LogSink(directory / "repository.ndjson", LogSummary()) as sink:
-        splitter = LineSplitter("stdout", sink.on_line, MAX_LINE_LENGTH)
+        splitter = LineSplitter("stdout", sink, MAX_LINE_LENGTH)
         for piece in source:
             splitter.feed(piece)
         splitter.close()
@@ -180,6 +191,10 @@ def stream_bare(source: Iterator[bytes]) -> None:
 
 def child(path: Path_, size: int) -> dict[str, float]:
     pool = line_pool()
+    if path != "bare":
+        # Before the clock: a sweep streams logs in a process that imported the runner long before.
+        importlib.import_module("runner.renovate.logsink")
+        importlib.import_module("runner.logsetup")
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as directory:
         started = time.perf_counter()
         if path == "runner":

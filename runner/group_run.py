@@ -10,7 +10,6 @@ never decides another's outcome. Never raises, like `run_repository`.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
@@ -24,7 +23,7 @@ from runner.config import RepoConfig
 from runner.errors import EngineError
 from runner.renovate.container import LABEL_REPOSITORY, RenovateContainer, Stream, WaitResult
 from runner.renovate.container_spec import REPORT_FILE_NAME, container_spec
-from runner.renovate.logs import LogSummary
+from runner.renovate.logs import LogSummary, Record, record_from_line
 from runner.renovate.logsink import LogSink
 from runner.renovate.outcome import build_outcome
 from runner.repo_run import (
@@ -100,7 +99,7 @@ def _run_container(
             for sink in router.sinks.values():
                 stack.enter_context(sink)
             container = stack.enter_context(RenovateContainer(state.client, spec))
-            container.run_streaming(router.on_line)
+            container.run_streaming(router)
             result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
     except EngineError as error:
         if not engine_alive(state.client):
@@ -170,12 +169,16 @@ class OutputRouter:
         self.sinks = {name: LogSink(path, LogSummary()) for name, path in logs.items()}
         self._current: LogSink | None = None  # the repository Renovate works on: a tool's output names none
 
-    def on_line(self, stream: Stream, raw: bytes, complete: bool, ends_line: bool) -> None:
-        for sink in self._targets(raw, complete):
-            sink.on_line(stream, raw, complete, ends_line)
+    def on_lines(self, stream: Stream, block: bytes) -> None:
+        for line in block.split(b"\n"):
+            for sink in self._targets(record_from_line(line)):
+                sink.on_lines(stream, line)
 
-    def _targets(self, raw: bytes, complete: bool) -> Iterable[LogSink]:
-        record = _record(raw) if complete else None
+    def on_piece(self, stream: Stream, piece: bytes, ends_line: bool) -> None:
+        for sink in self._targets(None):
+            sink.on_piece(stream, piece, ends_line)
+
+    def _targets(self, record: Record | None) -> Iterable[LogSink]:
         if record is None:  # a tool's output, or a piece of an over-long line
             return (self._current,) if self._current is not None else self.sinks.values()
         repository = record.get("repository")
@@ -183,14 +186,3 @@ class OutputRouter:
             self._current = self.sinks[repository]
             return (self._current,)
         return self.sinks.values()  # Renovate's own start and end, which belong to every repository's log
-
-
-def _record(raw: bytes) -> dict[str, object] | None:
-    """One of Renovate's JSON records, or None for any other output."""
-    if not raw.startswith(b"{"):
-        return None
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None

@@ -116,12 +116,25 @@ def _permission_problems(
 
 
 def pull_request_labels(options: Mapping[str, Any]) -> set[str]:
-    """The labels Renovate puts on this repository's pull requests (`labels`, `addLabels`)."""
+    """The labels Renovate may put on this repository's pull requests: `labels` and `addLabels` wherever Renovate
+    takes them, at the top and in every nested object (`packageRules[]`, `major`, `lockFileMaintenance`,
+    `vulnerabilityAlerts`, ...).
+
+    Labels a repository's own renovate.json or a preset adds are not in the runner's configuration, so they are
+    not seen here (docs/azure-pipelines.md says to grant the permission when they may add tags).
+    """
     found: set[str] = set()
-    for option in LABEL_OPTIONS:
-        value = options.get(option)
-        if isinstance(value, list):
-            found.update(str(label) for label in value)
+    pending: list[object] = [options]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in LABEL_OPTIONS and isinstance(value, list):
+                    found.update(str(label) for label in value)
+                else:
+                    pending.append(value)
     return found
 
 

@@ -147,7 +147,7 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant
     log.info("repository_started", container=spec.name, timeout_s=int(grant.timeout.total_seconds()))
     try:
         with LogSink(repo_log, summary) as sink, RenovateContainer(state.client, spec) as container:
-            container.run_streaming(sink.on_line)
+            container.run_streaming(sink)
             result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
     except EngineError as error:
         if not engine_alive(state.client):

@@ -20,12 +20,16 @@ _secrets: set[str] = set()
 # The registered values, longest first, rebuilt whenever the set changes: `redact` runs for every log line, and
 # sorting on each call cost more than the replacing.
 _by_length: tuple[str, ...] = ()
+# The values `redact_bytes` looks for one by one: those that do not hold `eyJ`, which it looks for anyway (the
+# runner's tokens are JWTs), encoded.
+_searched_utf8: tuple[bytes, ...] = ()
 
 # Values shorter than this are never registered: redacting them would mangle ordinary text.
 _MIN_SECRET_LENGTH = 8
 # A JWT (header, payload and signature, base64url; the header always starts `{"` = `eyJ`), and the two formats of
 # Azure DevOps PATs: 52 characters of lowercase base32, and since 2024 84 characters with `AZDO` at position 76.
 _JWT_START = "eyJ"
+_JWT_START_UTF8 = _JWT_START.encode()
 _JWT_SHAPE = re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*")
 _PAT_SHAPE = re.compile(r"\b[a-z2-7]{52}\b|\b[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}\b")
 _PAT_MAX_LENGTH = 84
@@ -44,11 +48,16 @@ _JWT_TAIL = re.compile(r"eyJ[\w.-]*\Z")
 
 
 def register_secret(value: str) -> None:
-    global _by_length  # noqa: PLW0603 - the one cache of the module's one set
     if len(value) >= _MIN_SECRET_LENGTH:
         with _lock:
             _secrets.add(value)
-            _by_length = tuple(sorted(_secrets, key=len, reverse=True))
+            _rebuild()
+
+
+def _rebuild() -> None:
+    global _by_length, _searched_utf8  # noqa: PLW0603 - the caches of the module's one set
+    _by_length = tuple(sorted(_secrets, key=len, reverse=True))
+    _searched_utf8 = tuple(secret.encode("utf-8", "surrogatepass") for secret in _by_length if _JWT_START not in secret)
 
 
 def redact(text: str, also: Iterable[str] = ()) -> str:
@@ -66,10 +75,28 @@ def redact(text: str, also: Iterable[str] = ()) -> str:
     return _PAT_SHAPE.sub(REDACTED, text) if _may_hold_pat(text) else text
 
 
+def redact_bytes(data: bytes) -> bytes:
+    """`redact` for UTF-8 text given as bytes, such as a block of a container's output: the same replacements.
+
+    Most output holds nothing to redact, and telling so on the bytes costs a few scans in C; only data that may
+    hold something is decoded and given to `redact` (invalid UTF-8 in it becomes U+FFFD, as a decoder's
+    replacement would make it anyway).
+    """
+    if _JWT_START_UTF8 in data or any(secret in data for secret in _searched_utf8) or _has_alnum_run(data):
+        return redact(data.decode("utf-8", "replace")).encode()
+    return data
+
+
 def _may_hold_pat(text: str) -> bool:
     if text.isascii():
-        return _A_RUN in text.encode("ascii").translate(_ALNUM_TO_A)
+        return _has_alnum_run(text.encode("ascii"))
     return _LONG_RUN.search(text) is not None
+
+
+def _has_alnum_run(data: bytes) -> bool:
+    """Whether `data` holds a run of `_RUN` ASCII letters and digits (bytes of multi-byte characters break a run,
+    as the characters break it in the text)."""
+    return _A_RUN in data.translate(_ALNUM_TO_A)
 
 
 def redact_piece(text: str) -> tuple[str, str]:
@@ -92,7 +119,6 @@ def longest_secret() -> int:
 
 def clear_secrets() -> None:
     """Forget all registered secrets (tests use this to isolate cases)."""
-    global _by_length  # noqa: PLW0603
     with _lock:
         _secrets.clear()
-        _by_length = ()
+        _rebuild()

@@ -5,6 +5,10 @@ Every value comes from the `environ` mapping the caller passes (the CLI passes `
 chooses an environment by building a dict. azure-identity itself still reads a few variables from the process
 environment, which is what the CLI passes: `SYSTEM_OIDCREQUESTURI` (pipelines), the managed identity endpoint
 variables, and `PATH` for `az` and `azd`.
+
+azure-identity is imported by the builders, when a credential is made: importing it (with msal) is most of the
+runner's start-up, which commands and sweeps that need no Entra ID token (`validate`, `schema`, local
+repositories) should not pay.
 """
 
 from __future__ import annotations
@@ -14,14 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from azure.core.credentials import TokenCredential
-from azure.identity import (
-    AzureCliCredential,
-    AzureDeveloperCliCredential,
-    AzurePipelinesCredential,
-    ClientAssertionCredential,
-    ManagedIdentityCredential,
-    WorkloadIdentityCredential,
-)
 
 from runner.auth.settings import AuthMode, AuthSettings
 from runner.auth.source import TokenSource
@@ -101,6 +97,8 @@ def _authority(environ: Environ) -> dict[str, str]:
 
 
 def _pipelines_credential(environ: Environ) -> TokenCredential:
+    from azure.identity import AzurePipelinesCredential  # noqa: PLC0415 - lazily, see the module docstring
+
     return AzurePipelinesCredential(
         tenant_id=environ["AZURESUBSCRIPTION_TENANT_ID"],
         client_id=environ["AZURESUBSCRIPTION_CLIENT_ID"],
@@ -126,6 +124,13 @@ PIPELINES = Mode(
     secrets=lambda environ: [environ.get("SYSTEM_ACCESSTOKEN", "")],
 )
 
+
+def _azure_cli_credential() -> TokenCredential:
+    from azure.identity import AzureCliCredential  # noqa: PLC0415 - lazily, see the module docstring
+
+    return AzureCliCredential()
+
+
 AZURE_CLI = Mode(
     name=AuthMode.AZURE_CLI,
     looked_for="the `az` command on PATH, signed in",
@@ -134,7 +139,7 @@ AZURE_CLI = Mode(
         "or run the sweep in an AzureCLI@2 step"
     ),
     missing=_not_on_path("az"),
-    build=lambda _environ: AzureCliCredential(),
+    build=lambda _environ: _azure_cli_credential(),
 )
 
 
@@ -147,6 +152,8 @@ def _workload_identity_missing(environ: Environ) -> str | None:
 
 
 def _workload_identity_credential(environ: Environ) -> TokenCredential:
+    from azure.identity import ClientAssertionCredential, WorkloadIdentityCredential  # noqa: PLC0415 - lazily, see the module docstring
+
     if not _unset(environ, FEDERATED_TOKEN_VARIABLES):
         # Preferred: the platform rewrites the file, so this credential can refresh for the whole sweep.
         return WorkloadIdentityCredential(
@@ -186,6 +193,12 @@ def _managed_identity_missing(environ: Environ) -> str | None:
     return None if any_set else "neither is set"
 
 
+def _managed_identity_credential(client_id: str | None) -> TokenCredential:
+    from azure.identity import ManagedIdentityCredential  # noqa: PLC0415 - lazily, see the module docstring
+
+    return ManagedIdentityCredential(client_id=client_id)
+
+
 MANAGED_IDENTITY = Mode(
     name=AuthMode.MANAGED_IDENTITY,
     looked_for=(
@@ -198,16 +211,23 @@ MANAGED_IDENTITY = Mode(
         "mode managed-identity explicitly: auto does not probe the metadata service"
     ),
     missing=_managed_identity_missing,
-    build=lambda environ: ManagedIdentityCredential(client_id=environ.get("AZURE_CLIENT_ID") or None),
+    build=lambda environ: _managed_identity_credential(environ.get("AZURE_CLIENT_ID") or None),
     inputs_required=False,  # a VM's metadata service needs no variable
 )
+
+
+def _azd_credential() -> TokenCredential:
+    from azure.identity import AzureDeveloperCliCredential  # noqa: PLC0415 - lazily, see the module docstring
+
+    return AzureDeveloperCliCredential()
+
 
 AZD = Mode(
     name=AuthMode.AZD,
     looked_for="the `azd` command on PATH, signed in with `azd auth login`",
     remedy="run `azd auth login` with an account that is a member of the Azure DevOps organization",
     missing=_not_on_path("azd"),
-    build=lambda _environ: AzureDeveloperCliCredential(),
+    build=lambda _environ: _azd_credential(),
 )
 
 

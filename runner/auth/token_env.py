@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.credentials import AccessToken
-from azure.identity import CredentialUnavailableError
 
 from runner.auth.claims import NotAJwtError, decode_claims
 
@@ -51,5 +50,7 @@ class EnvironmentTokenCredential:
     ) -> AccessToken:
         if self._clock() >= self._expires_on:
             expired_at = datetime.fromtimestamp(self._expires_on, tz=UTC).isoformat()
+            from azure.identity import CredentialUnavailableError  # noqa: PLC0415 - lazily, see runner/auth/modes.py
+
             raise CredentialUnavailableError(message=f"the token in {self._variable} expired at {expired_at}")
         return AccessToken(self._value, self._expires_on)

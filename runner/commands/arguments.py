@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Self
 
-from runner.config.concurrency import parse_concurrency
+from pydantic import TypeAdapter, ValidationError
+
+from runner.config.messages import value_message
 from runner.sharding import Shard, parse_shard
 
 
@@ -56,9 +59,16 @@ def shard(text: str) -> Shard:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def concurrency(text: str) -> int | Literal["auto"]:
-    """`--concurrency`, checked by the same rule and in the same words as `concurrency` in runner.yaml."""
-    try:
-        return parse_concurrency(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+def checked_as(annotation: Any) -> Callable[[str], Any]:
+    """An argparse `type` for a flag that overrides a configuration key: the flag's value is checked by the key's
+    own rule (its annotated type) and refused in the same words, so `--concurrency 1000` and `concurrency: 1000`
+    say the same thing."""
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+
+    def parse(text: str) -> Any:
+        try:
+            return adapter.validate_python(text)
+        except ValidationError as error:
+            raise argparse.ArgumentTypeError(value_message(error.errors()[0])) from None
+
+    return parse

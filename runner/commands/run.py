@@ -24,7 +24,10 @@ from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositor
 from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
 from runner.config import CacheConfig, RepoConfig, RunnerConfig, load_config
+from runner.config.concurrency import Concurrency
 from runner.config.models import DEFAULT_CACHE_VOLUME
+from runner.config.names import ImageReference
+from runner.config.paths import OutputDirectory
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.locking import SweepLocks, default_state_dir
@@ -97,7 +100,11 @@ class RunArguments(arguments.SelectionArguments):
 def configure(parser: argparse.ArgumentParser) -> None:
     arguments.add_config(parser)
     arguments.add_selection(parser)
-    parser.add_argument("--report-dir", type=Path, help="where to write the report (default: report_dir from config)")
+    parser.add_argument(
+        "--report-dir",
+        type=arguments.checked_as(OutputDirectory),
+        help="where to write the report (default: report_dir from config)",
+    )
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -105,14 +112,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--concurrency",
-        type=arguments.concurrency,
+        type=arguments.checked_as(Concurrency),
         help="repositories at once, or auto to fit the machine (default: from config)",
     )
-    parser.add_argument("--image", help="Renovate image to use instead of renovate.image")
+    parser.add_argument(
+        "--image", type=arguments.checked_as(ImageReference), help="Renovate image to use instead of renovate.image"
+    )
     parser.add_argument("--run-id", help="identifier of this run (default: Build.BuildId in Azure Pipelines, else new)")
     parser.add_argument(
         "--cache-dir",
-        type=Path,
+        type=arguments.checked_as(OutputDirectory),
         help="host directory as Renovate's cache instead of cache.volume/cache.directory (e.g. Cache@2's path)",
     )
     parser.add_argument(

@@ -59,6 +59,12 @@ def _step(current: object, part: int | str) -> tuple[bool, object]:
     return False, None
 
 
+def value_message(detail: ErrorDetails) -> str:
+    """What is wrong with a value, in the words a key of a configuration file gets for it; the command line's flags
+    that override a key say it in the same words."""
+    return _message(detail, (), BaseModel, about_key=False)
+
+
 def _message(detail: ErrorDetails, path: KeyPath, model: type[BaseModel], *, about_key: bool) -> str:
     kind, given, context = detail["type"], detail["input"], detail.get("ctx") or {}
     if about_key:

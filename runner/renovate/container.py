@@ -9,12 +9,13 @@ error, and when the sweep is interrupted.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Protocol
 
 import docker
 import docker.errors
@@ -64,14 +65,25 @@ class ContainerSpec:
 
 
 Stream = Literal["stdout", "stderr"]
-LineSink = Callable[[Stream, bytes, bool, bool], None]
-"""Receives (stream, data, complete, ends_line): a whole line without its newline (complete), or a piece of a line
-over the length cap (not complete; `ends_line` marks its last piece)."""
+
+
+class OutputSink(Protocol):
+    """Where `LineSplitter` hands a container's output: blocks of whole lines, and pieces of over-long lines."""
+
+    def on_lines(self, stream: Stream, block: bytes) -> None:
+        """One or more whole lines, each within the length cap, joined by newlines, without a newline at the end
+        (and without the carriage returns that ended them)."""
+
+    def on_piece(self, stream: Stream, piece: bytes, ends_line: bool) -> None:
+        """A piece of a line over the length cap; `ends_line` marks its last piece."""
+
 
 # Set to keep finished containers for debugging; the sweep still removes leftovers of dead runs at the next start.
 KEEP_CONTAINERS_ENV = "RENOVATE_RUNNER_KEEP_CONTAINERS"
 
 _POLL_SECONDS = 0.5
+# The carriage returns that end a line (CRLF output); a line's length is counted without them.
+_CARRIAGE_RETURNS = re.compile(rb"\r+$", re.MULTILINE)
 # Failures of the engine connection itself (as opposed to an API answer about the container).
 ENGINE_CONNECTION_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
 # Anything the engine can answer or fail with while we manage a container.
@@ -87,12 +99,14 @@ class WaitResult:
 
 
 class LineSplitter:
-    """Turns a stream of byte chunks into lines; a line longer than `max_line` is passed on in pieces.
+    """Turns a stream of byte chunks into blocks of whole lines; a line longer than `max_line` is passed on in pieces,
+    its tail included, which the sink never parses.
 
-    Every piece of an over-long line, its tail included, is flagged incomplete so the sink never parses it.
+    A chunk holds many lines when output comes faster than it is read, and handing them on as one block lets the
+    sink redact, scan and write them at once (bench/log_ingestion.py).
     """
 
-    def __init__(self, stream: Stream, sink: LineSink, max_line: int) -> None:
+    def __init__(self, stream: Stream, sink: OutputSink, max_line: int) -> None:
         self._stream = stream
         self._sink = sink
         self._max_line = max_line
@@ -100,35 +114,52 @@ class LineSplitter:
         self._in_long_line = False
 
     def feed(self, chunk: bytes) -> None:
-        newline = chunk.find(b"\n")
+        newline = chunk.rfind(b"\n")
         if newline < 0:
             self._buffer += chunk
         else:
-            # One split per chunk: a chunk carries many lines when output comes fast (bench/log_ingestion.py).
-            first = bytes(self._buffer + chunk[:newline]) if self._buffer else chunk[:newline]
-            lines = chunk[newline + 1 :].split(b"\n")
-            self._buffer = bytearray(lines.pop())
-            self._emit(first, end_of_line=True)
-            sink, stream, cap = self._sink, self._stream, self._max_line
-            for line in lines:  # each follows a newline, so none continues an over-long line
-                if len(line) <= cap:
-                    sink(stream, line.rstrip(b"\r"), True, True)
-                else:
-                    sink(stream, line, False, True)
+            block = bytes(self._buffer) + chunk[:newline] if self._buffer else chunk[:newline]
+            self._buffer = bytearray(chunk[newline + 1 :])
+            self._emit_lines(block)
         if len(self._buffer) > self._max_line:
             # Written as it streams, never held whole in memory, and not parsed (see MAX_LINE_LENGTH).
-            self._emit(bytes(self._buffer), end_of_line=False)
+            self._sink.on_piece(self._stream, bytes(self._buffer), False)
             self._buffer.clear()
+            self._in_long_line = True
 
     def close(self) -> None:
-        if self._buffer or self._in_long_line:  # an over-long line's last piece marks where it ends
-            self._emit(bytes(self._buffer), end_of_line=True)
-            self._buffer.clear()
+        if self._in_long_line:  # an over-long line's last piece marks where it ends
+            self._sink.on_piece(self._stream, bytes(self._buffer), True)
+            self._in_long_line = False
+        elif self._buffer:
+            self._emit_lines(bytes(self._buffer))
+        self._buffer.clear()
 
-    def _emit(self, line: bytes, *, end_of_line: bool) -> None:
-        complete = not self._in_long_line and len(line) <= self._max_line and end_of_line
-        self._sink(self._stream, line.rstrip(b"\r") if complete else line, complete, end_of_line)
-        self._in_long_line = not end_of_line
+    def _emit_lines(self, block: bytes) -> None:
+        """Hands on `block`, whole lines without the last newline, of which the first may end an over-long line."""
+        if self._in_long_line:
+            end = block.find(b"\n")
+            self._sink.on_piece(self._stream, block if end < 0 else block[:end], True)
+            self._in_long_line = False
+            if end < 0:
+                return
+            block = block[end + 1 :]
+        if b"\r" in block:
+            block = _CARRIAGE_RETURNS.sub(b"", block)
+        if len(block) <= self._max_line:  # then no line in it is over the cap either
+            self._sink.on_lines(self._stream, block)
+            return
+        short: list[bytes] = []
+        for line in block.split(b"\n"):
+            if len(line) <= self._max_line:
+                short.append(line)
+                continue
+            if short:
+                self._sink.on_lines(self._stream, b"\n".join(short))
+                short.clear()
+            self._sink.on_piece(self._stream, line, True)
+        if short:
+            self._sink.on_lines(self._stream, b"\n".join(short))
 
 
 class RenovateContainer:
@@ -188,7 +219,7 @@ class RenovateContainer:
     ) -> None:
         self.remove()
 
-    def run_streaming(self, sink: LineSink) -> None:
+    def run_streaming(self, sink: OutputSink) -> None:
         """Attach, start, and stream output to `sink` on a background thread."""
         container = self._require()
         try:
@@ -258,7 +289,7 @@ class RenovateContainer:
             # The next sweep's start-up cleanup finds it by its run label once this run's lock is released.
             log.warning("container_remove_failed", container=self._spec.name, error=_explain(error))
 
-    def _read(self, stream: Iterator[tuple[bytes | None, bytes | None]], sink: LineSink) -> None:
+    def _read(self, stream: Iterator[tuple[bytes | None, bytes | None]], sink: OutputSink) -> None:
         stdout = LineSplitter("stdout", sink, self._max_line)
         stderr = LineSplitter("stderr", sink, self._max_line)
         try:

@@ -22,8 +22,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+import msgspec
 
 from runner.report.model import Problem, PullRequest
 
@@ -75,7 +77,9 @@ _WHITESPACE: Final = re.compile(r"\s+")
 _ANSI_ESCAPE: Final = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # Lines of a tool's output quoted in an error message that name the cause (git, npm, pip, ...)
 _CAUSE_PREFIXES: Final = ("fatal:", "error:", "npm err!", "err!")
-_DECODER: Final = json.JSONDecoder()
+
+Record = dict[str, Any]
+"""One of Renovate's log records: a JSON object with an integer `level`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,19 +112,45 @@ class RepositoryFinished:
     onboarded: bool | None
 
 
-def parse_line(line: str) -> RenovateEvent | None:
+def parse_line(line: bytes | str) -> RenovateEvent | None:
     """One line of container output -> an event, or None for anything that is not a Renovate JSON record."""
-    text = line.strip()
-    if not text.startswith("{") or len(text) > MAX_LINE_LENGTH:
+    record = record_from_line(line.encode("utf-8", "replace") if isinstance(line, str) else line)
+    return None if record is None else event_from_record(record)
+
+
+def record_from_line(line: bytes) -> Record | None:
+    """One line of container output -> Renovate's record, or None for anything else: a tool's own output, JSON that
+    is not an object with an integer `level`, a line over `MAX_LINE_LENGTH`."""
+    if len(line) > MAX_LINE_LENGTH:
         return None
     try:
-        # json.loads without its wrapper's whitespace scans (the text is stripped): every log line comes here.
-        record, end = _DECODER.raw_decode(text)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser's stack allows
+        record = msgspec.json.decode(line)
+    except (msgspec.DecodeError, RecursionError):
+        record = _lenient_json(line)
+    # `type(...) is`, not isinstance: the parsers make plain dicts and ints, and a bool `level` is no level.
+    return record if type(record) is dict and type(record.get("level")) is int else None
+
+
+class _Head(msgspec.Struct):
+    """The two fields of a record that decide whether the rest is read: the others are checked, not built."""
+
+    level: int  # not a bool, which msgspec refuses for an int as `record_from_line` does
+    msg: str | None = None
+
+
+_decode_head: Final = msgspec.json.Decoder(_Head).decode
+
+
+def _lenient_json(line: bytes) -> object:
+    """What msgspec refuses and Python's parser takes (NaN, escaped lone surrogates, nesting deeper than msgspec
+    goes that still fits the stack), so that the choice of parser never changes which lines are records; None for
+    the rest."""
+    if not line.lstrip().startswith(b"{"):  # a tool's own output: no second parse
         return None
-    if end != len(text) or not isinstance(record, dict):
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested deeper than the stack allows
         return None
-    return event_from_record(record)
 
 
 def event_from_record(record: Mapping[str, Any]) -> RenovateEvent | None:
@@ -201,6 +231,14 @@ def _compact(value: object) -> str:
     return shorten(text, _MAX_FIELD_CHARS)
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -211,6 +249,15 @@ def _integer(value: object) -> int | None:
 
 def _flag(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class FedLines:
+    """What `LogSummary.feed_block` found in a block of lines."""
+
+    lines: list[bytes]
+    not_records: list[int] = field(default_factory=list)  # the indices of lines that are not Renovate's records
+    new_problems: list[tuple[RenovateEvent, Problem]] = field(default_factory=list)  # each the first time seen
 
 
 class LogSummary:
@@ -244,30 +291,87 @@ class LogSummary:
         """The first error-level problem, kept even when the problem list is full."""
         return self._first_error
 
-    def feed(self, event: RenovateEvent) -> None:
+    def feed_block(self, block: bytes) -> FedLines:
+        """Feeds the records among the lines of `block` (container output, lines joined by newlines) and says
+        which lines were not records and which problems were new.
+
+        This runs for every line of every log. Each line's `level` and `msg` are decoded first (`_Head`), and only
+        records that say something the summary keeps (a problem, or a message with a handler) are decoded whole;
+        a line that is no such head, or a block that is not valid UTF-8 (which a skipped string is not checked
+        for), goes through `record_from_line`, so both ways find the same records.
+        """
+        lines = block.split(b"\n")
+        fed = FedLines(lines=lines)
+        if (not block.isascii() and not _is_utf8(block)) or max(map(len, lines)) > MAX_LINE_LENGTH:
+            self._feed_one_by_one(fed)
+            return fed
+        handlers, records = _HANDLERS, 0
+        for index, line in enumerate(lines):
+            try:
+                head = _decode_head(line)
+            except (msgspec.DecodeError, RecursionError):
+                self._feed_line(fed, index)
+                continue
+            records += 1
+            if head.level >= WARN or head.msg in handlers:
+                self._read_record(msgspec.json.decode(line), fed)
+        self.events += records
+        return fed
+
+    def _feed_one_by_one(self, fed: FedLines) -> None:
+        for index in range(len(fed.lines)):
+            self._feed_line(fed, index)
+
+    def _feed_line(self, fed: FedLines, index: int) -> None:
+        record = record_from_line(fed.lines[index])
+        if record is None:
+            fed.not_records.append(index)
+            return
+        self.events += 1
+        msg = record.get("msg")
+        if record["level"] >= WARN or (type(msg) is str and msg in _HANDLERS):
+            self._read_record(record, fed)
+
+    def _read_record(self, record: Record, fed: FedLines) -> None:
+        msg = record.get("msg")
+        if type(msg) is str and (handler := _HANDLERS.get(msg)) is not None:
+            handler(self, record)
+        if record["level"] < WARN or (event := event_from_record(record)) is None:
+            return
+        if (problem := self._take_problem(event)) is not None:
+            fed.new_problems.append((event, problem))
+
+    def feed(self, event: RenovateEvent) -> Problem | None:
+        """Takes in one event; returns the problem it is, when that is one the summary had not seen."""
         self.events += 1
         handler = _HANDLERS.get(event.msg)
         if handler is not None:
-            handler(self, event)
-        if event.is_problem:
-            self.add_problem(problem_from_event(event))
+            handler(self, event.fields)
+        return self._take_problem(event) if event.is_problem else None
 
-    def add_problem(self, problem: Problem) -> None:
+    def _take_problem(self, event: RenovateEvent) -> Problem | None:
+        problem = problem_from_event(event)
+        return problem if self.add_problem(problem) else None
+
+    def add_problem(self, problem: Problem) -> bool:
+        """Keeps `problem` unless it is a repeat or its level's list is full; True when it was new."""
         if problem.level == "error" and self._first_error is None:
             self._first_error = problem
         key = (problem.level, problem.message)
         if key in self._problems:
-            return
+            return False
         if sum(level == problem.level for level, _ in self._problems) >= MAX_PROBLEMS:
             self.problems_omitted += 1
-            return
+            return False
         self._problems[key] = problem
+        return True
 
-    def _on_started(self, event: RenovateEvent) -> None:
-        self.renovate_version = _text(event.fields.get("renovateVersion")) or self.renovate_version
+    # Each handler reads the fields of one record (a whole record, or an event's `fields`).
 
-    def _on_finished(self, event: RenovateEvent) -> None:
-        fields = event.fields
+    def _on_started(self, fields: Mapping[str, Any]) -> None:
+        self.renovate_version = _text(fields.get("renovateVersion")) or self.renovate_version
+
+    def _on_finished(self, fields: Mapping[str, Any]) -> None:
         self.finished = RepositoryFinished(
             result=_text(fields.get("result")),
             status=_text(fields.get("status")),
@@ -276,27 +380,27 @@ class LogSummary:
             onboarded=_flag(fields.get("onboarded")),
         )
 
-    def _on_branch(self, event: RenovateEvent) -> None:
-        branch = _text(event.fields.get("branch"))
+    def _on_branch(self, fields: Mapping[str, Any]) -> None:
+        branch = _text(fields.get("branch"))
         if branch is not None:
             self._branches[branch] = None
 
-    def _on_pr(self, event: RenovateEvent, action: Literal["created", "updated"]) -> None:
+    def _on_pr(self, fields: Mapping[str, Any], action: Literal["created", "updated"]) -> None:
         self._prs.append(
             PullRequest(
-                number=_integer(event.fields.get("pr")),
-                title=_text(event.fields.get("prTitle")) or "",
-                branch=_text(event.fields.get("branch")),
+                number=_integer(fields.get("pr")),
+                title=_text(fields.get("prTitle")) or "",
+                branch=_text(fields.get("branch")),
                 action=action,
             )
         )
 
 
-_HANDLERS: Final[dict[str, Callable[[LogSummary, RenovateEvent], None]]] = {
+_HANDLERS: Final[dict[str, Callable[[LogSummary, Mapping[str, Any]], None]]] = {
     "Repository started": LogSummary._on_started,
     "Repository finished": LogSummary._on_finished,
     "Branch created": LogSummary._on_branch,
     "Branch updated": LogSummary._on_branch,
-    "PR created": lambda summary, event: summary._on_pr(event, "created"),
-    "PR updated": lambda summary, event: summary._on_pr(event, "updated"),
+    "PR created": lambda summary, fields: summary._on_pr(fields, "created"),
+    "PR updated": lambda summary, fields: summary._on_pr(fields, "updated"),
 }

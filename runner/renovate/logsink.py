@@ -7,18 +7,20 @@ JSON record of our own, so the file stays valid NDJSON.
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import threading
+from collections.abc import Iterator
 from io import FileIO
 from pathlib import Path
 from types import TracebackType
 
+import msgspec
 import structlog
 
 from runner.renovate.container import Stream
-from runner.renovate.logs import ERROR, LogSummary, parse_line, problem_from_event
-from runner.secrets import redact, redact_piece
+from runner.renovate.logs import ERROR, LogSummary
+from runner.secrets import redact, redact_bytes, redact_piece
 
 log = structlog.get_logger()
 
@@ -44,38 +46,36 @@ class LogSink:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._held_back:  # the stream ended inside an over-long line
-            self._file_write(redact(self._held_back) + "\n")
+            self._file_write((redact(self._held_back) + "\n").encode())
             self._held_back = ""
         if self._file is not None:
             self._file.close()
             self._file = None
 
-    def on_line(self, stream: Stream, raw: bytes, complete: bool, ends_line: bool) -> None:
+    def on_lines(self, stream: Stream, block: bytes) -> None:
+        block = redact_bytes(block)
         with self._lock:
             if self._file is None:
                 return
-            if not complete:
-                self._write_piece(raw.decode("utf-8", errors="replace"), ends_line)
-                return
-            text = redact(raw.decode("utf-8", errors="replace"))
-            event = parse_line(text)
-            if event is None:
-                if text.strip():
-                    self._file_write(json.dumps({"runner": "output", "stream": stream, "msg": text}) + "\n")
-                return
-            self._file_write(text + "\n")
-            known_problems = len(self.summary.problems) if event.is_problem else 0
-            self.summary.feed(event)
-            new_problem = event.is_problem and len(self.summary.problems) > known_problems
-        if new_problem:
+            fed = self.summary.feed_block(block)
+            if fed.not_records:
+                block = b"\n".join(_wrapped(stream, fed.lines, fed.not_records))
+            if block:
+                self._file_write(block, b"\n")
+        for event, problem in fed.new_problems:
             # Renovate's own problems, re-logged once each (the log file has every repeat), with the repository
             # bound by the caller's context.
             log.log(
                 logging.ERROR if event.level >= ERROR else logging.WARNING,
                 "renovate_problem",
                 renovate_level=event.level_name,
-                message=problem_from_event(event).message,
+                message=problem.message,
             )
+
+    def on_piece(self, stream: Stream, piece: bytes, ends_line: bool) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._write_piece(piece.decode("utf-8", errors="replace"), ends_line)
 
     def _write_piece(self, piece: str, ends_line: bool) -> None:
         """A piece of a line over the length cap (`MAX_LINE_LENGTH`): written as it streams, never parsed.
@@ -85,17 +85,29 @@ class LogSink:
         """
         text = self._held_back + piece
         if ends_line:
-            self._file_write(redact(text) + "\n")
+            self._file_write((redact(text) + "\n").encode())
             self._held_back = ""
             self.unparsed_long_lines += 1
             return
         ready, self._held_back = redact_piece(text)
-        self._file_write(ready)
+        self._file_write(ready.encode())
 
-    def _file_write(self, text: str) -> None:
+    def _file_write(self, *parts: bytes) -> None:
+        """Writes `parts` in one system call (no copy to join them), all of it."""
         if self._file is None:
             return
-        data = text.encode()
-        written = self._file.write(data)
-        while written < len(data):  # a regular file takes it all at once, short of a full disk or a signal
-            written += self._file.write(data[written:])
+        written = os.writev(self._file.fileno(), parts)
+        rest = b"".join(parts)[written:] if written < sum(map(len, parts)) else b""
+        while rest:  # a regular file takes it all at once, short of a full disk or a signal
+            rest = rest[self._file.write(rest) :]
+
+
+def _wrapped(stream: Stream, lines: list[bytes], not_records: list[int]) -> Iterator[bytes]:
+    """`lines` with each line that is not a Renovate record wrapped in a record of our own, and blank ones left out."""
+    others = set(not_records)
+    for index, line in enumerate(lines):
+        if index not in others:
+            yield line
+        elif line.strip():
+            text = line.decode("utf-8", errors="replace")
+            yield msgspec.json.encode({"runner": "output", "stream": stream, "msg": text})

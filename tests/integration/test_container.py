@@ -57,8 +57,13 @@ class Lines:
         self.received: list[tuple[Stream, bytes, bool]] = []
         self.line_ends = 0
 
-    def __call__(self, stream: Stream, line: bytes, complete: bool, ends_line: bool) -> None:
-        self.received.append((stream, line, complete))
+    def on_lines(self, stream: Stream, block: bytes) -> None:
+        for line in block.split(b"\n"):
+            self.received.append((stream, line, True))
+            self.line_ends += 1
+
+    def on_piece(self, stream: Stream, piece: bytes, ends_line: bool) -> None:
+        self.received.append((stream, piece, False))
         self.line_ends += ends_line
 
 

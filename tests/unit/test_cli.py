@@ -188,21 +188,45 @@ def test_a_bad_option_value_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     assert "--concurrency: must be at least 1" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["1000", "0", "four"])
-def test_the_concurrency_flag_is_refused_in_the_words_the_configuration_file_gets(
-    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, value: str
+# Each flag that overrides a key of runner.yaml, the key (as the problem names it), and the YAML that sets it.
+FLAG_OVERRIDES = {
+    "--concurrency": ("concurrency", "concurrency: {value}\n"),
+    "--image": ("renovate.image", "renovate:\n  image: {value}\n"),
+    "--report-dir": ("report_dir", "report_dir: {value}\n"),
+    "--cache-dir": ("cache.directory", "cache:\n  directory: {value}\n"),
+}
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--concurrency", "1000"),
+        ("--concurrency", "0"),
+        ("--concurrency", "four"),
+        ("--image", "renovate/renovate latest"),
+        ("--report-dir", "{a_file}"),
+        ("--report-dir", "' '"),
+        ("--cache-dir", "{a_file}"),
+    ],
+)
+def test_a_flag_is_refused_in_the_words_the_configuration_key_it_overrides_gets(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig, flag: str, value: str
 ) -> None:
+    a_file = both_repos.config_dir / "a-file"
+    a_file.write_text("not a directory\n")
+    value = value.format(a_file=a_file)
+    key, yaml_text = FLAG_OVERRIDES[flag]
     runner_yaml = both_repos.config_dir / "runner.yaml"
-    runner_yaml.write_text(RUNNER_YAML + f"concurrency: {value}\n")
+    base = RUNNER_YAML.replace("cache:\n  volume: unit-test-cache\n", "") if key.startswith("cache.") else RUNNER_YAML
+    runner_yaml.write_text(base + yaml_text.format(value=value))
     from_file = invoke(capsys, "validate", "--config", str(both_repos.config_dir))
-    file_message = from_file.err.split("concurrency: ", 1)[1].splitlines()[0]
+    file_message = from_file.err.split(f"{key}: ", 1)[1].splitlines()[0]
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "--concurrency", value])
+        main(["run", "--config", str(both_repos.config_dir), flag, value.strip("'")])
 
     assert (from_file.code, exit_info.value.code) == (2, 2)
-    assert f"argument --concurrency: {file_message}\n" in capsys.readouterr().err
-    assert file_message.startswith("must be ")
+    assert f"argument {flag}: {file_message}\n" in capsys.readouterr().err
 
 
 def test_the_concurrency_flag_takes_auto(both_repos: SweepConfig) -> None:

@@ -31,7 +31,7 @@ def test_each_repositorys_records_reach_its_own_log_and_renovates_own_reach_ever
             record("Renovate is exiting"),
         ]
         for line in lines:
-            router.on_line("stdout", line, True, True)
+            router.on_lines("stdout", line)
 
     a = (tmp_path / "logs" / "a.ndjson").read_text().splitlines()
     b = (tmp_path / "logs" / "b.ndjson").read_text().splitlines()
@@ -61,9 +61,9 @@ def test_pieces_of_an_over_long_line_go_to_the_repository_that_is_running(tmp_pa
     with ExitStack() as stack:
         for sink in router.sinks.values():
             stack.enter_context(sink)
-        router.on_line("stdout", record("Repository started", "Web/b"), True, True)
-        router.on_line("stdout", b'{"msg":"' + b"x" * 100, False, False)
-        router.on_line("stdout", b"y" * 100 + b'"}', False, True)
+        router.on_lines("stdout", record("Repository started", "Web/b"))
+        router.on_piece("stdout", b'{"msg":"' + b"x" * 100, False)
+        router.on_piece("stdout", b"y" * 100 + b'"}', True)
 
     assert "x" * 100 not in (tmp_path / "a.ndjson").read_text()
     assert "x" * 100 + "y" * 100 in (tmp_path / "b.ndjson").read_text()

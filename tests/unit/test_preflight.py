@@ -196,3 +196,23 @@ def test_the_double_evaluates_the_tagging_namespace_per_project(
     # A Git Repositories grant with the same bits does not count in the Tagging namespace.
     organization.grant(TEST_OID, "Other", "app", bits=TaggingPermission.CREATE)
     assert not may_create(other.project_id)
+
+
+@pytest.mark.parametrize(
+    "renovate",
+    [
+        {"packageRules": [{"matchUpdateTypes": ["major"], "addLabels": ["breaking"]}]},
+        {"major": {"labels": ["breaking"]}},
+        {"vulnerabilityAlerts": {"addLabels": ["breaking"]}},
+        {"packageRules": [{"matchManagers": ["npm"], "major": {"labels": ["breaking"]}}]},
+    ],
+    ids=["package-rule", "update-type", "vulnerability-alerts", "nested"],
+)
+def test_labels_nested_in_renovate_options_are_checked_too(
+    organization: AzureDevOpsDouble, ado_signing_key: SigningKey, tmp_path: Path, renovate: dict[str, JsonValue]
+) -> None:
+    organization.add_tags("Platform", "dependencies")
+
+    result = preflight_labelled(organization, ado_signing_key, tmp_path, **renovate)
+
+    assert "may not create the pull request label(s) breaking, which are no tag" in result.problems["Platform/web"]

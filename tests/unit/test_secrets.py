@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from runner.secrets import REDACTED, clear_secrets, redact, redact_piece, register_secret
+from runner.secrets import REDACTED, clear_secrets, redact, redact_bytes, redact_piece, register_secret
 from tests.unit.auth.fakes import jwt_expiring
 
 
@@ -98,3 +98,29 @@ def test_a_piece_holds_back_what_could_start_a_jwt_a_pat_or_the_longest_register
     assert redact_piece(ordinary + started) == (ordinary[:-83], ordinary[-83:] + started)
     done = ordinary + started + ".signature and more" + ordinary
     assert redact_piece(done) == (ordinary + REDACTED + " and more" + ordinary[:-83], ordinary[-83:])
+
+
+def test_bytes_are_redacted_as_their_text_is() -> None:
+    jwt = a_token()
+    registered = "a registered value that is no JWT"
+    register_secret(registered)
+    register_secret(a_token())  # a registered JWT: `redact_bytes` finds it by its shape's start
+    pat = "A1b2C3d4" * 9 + "A1b2" + "AZDO" + "x9Y8"
+    texts = [
+        "nothing to see here",
+        f"Bearer {jwt}",
+        f"user:{registered}; later {registered}",
+        f"pat={pat}.",
+        f"ünïcödé {pat} ünïcödé",
+        f"sha256:{'ab12' * 16} commit {'0f' * 20}",
+        "\n".join(["line one", f"line {jwt} two", "line three"]),
+    ]
+    for text in texts:
+        assert redact_bytes(text.encode()) == redact(text).encode(), text
+
+
+def test_bytes_that_are_not_utf8_are_redacted_too() -> None:
+    register_secret("a registered value that is no JWT")
+
+    assert redact_bytes(b"\xff a registered value that is no JWT \xfe") == f"\ufffd {REDACTED} \ufffd".encode()
+    assert redact_bytes(b"\xff nothing \xfe") == b"\xff nothing \xfe"  # nothing to redact: left as it came

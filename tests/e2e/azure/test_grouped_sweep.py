@@ -6,8 +6,11 @@ their own, and the repositories the container did not finish run again in contai
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import time
+from typing import Any
 
 import docker
 import pytest
@@ -23,14 +26,48 @@ GROUPED_NOTE = "ran in one Renovate container with 2 other repositories (reposit
 ALONE_NOTE = "ran again in a container of its own"
 
 
-def containers_of(docker_client: docker.DockerClient, sweep: SweepOutput, since: float) -> list[str]:
-    """The repositories each of the sweep's containers was labelled with, in the order they were created (the
-    containers are gone; the engine's events stay)."""
-    run_id = sweep.run.args[sweep.run.args.index("--run-id") + 1]
-    events = docker_client.events(
-        decode=True, since=int(since), until=int(time.time()) + 1, filters={"label": f"{LABEL_RUN_ID}={run_id}"}
-    )
-    return [event["Actor"]["Attributes"][LABEL_REPOSITORY] for event in events if event.get("status") == "create"]
+class ContainerCreations:
+    """The containers the engine creates while it is watched, as the engine's event stream reports them.
+
+    Read live, not afterwards with `since`: the engine keeps only its last 256 events, which a busy engine (other
+    sweeps on the same machine) passes within one of these sweeps.
+    """
+
+    def __init__(self, docker_client: docker.DockerClient) -> None:
+        self._stream = docker_client.events(
+            decode=True, filters={"type": "container", "event": ["create", "destroy"], "label": LABEL_RUN_ID}
+        )
+        self._events: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, name="container-creations", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):  # the stream ends in an error of its own when it is closed
+            self._events.extend(self._stream)
+
+    def of(self, sweep: SweepOutput) -> list[str]:
+        """The repositories each of the sweep's containers was labelled with, in the order they were created.
+
+        The sweep removed its containers before it ended, so once the stream has brought the removal of every
+        container it created, it has brought every creation too.
+        """
+        run_id = sweep.run.args[sweep.run.args.index("--run-id") + 1]
+        deadline = time.monotonic() + 30
+        while self._open(run_id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._stream.close()
+        self._reader.join(timeout=10)
+        creations = [event for event in self._of_run(run_id) if event["Action"] == "create"]
+        return [event["Actor"]["Attributes"][LABEL_REPOSITORY] for event in creations]
+
+    def _of_run(self, run_id: str) -> list[dict[str, Any]]:
+        return [event for event in list(self._events) if event["Actor"]["Attributes"].get(LABEL_RUN_ID) == run_id]
+
+    def _open(self, run_id: str) -> set[str]:
+        """The sweep's containers seen created and not yet seen removed."""
+        events = self._of_run(run_id)
+        created = {event["Actor"]["ID"] for event in events if event["Action"] == "create"}
+        return created - {event["Actor"]["ID"] for event in events if event["Action"] == "destroy"}
 
 
 def test_a_group_opens_the_pull_requests_one_container_per_repository_opens(
@@ -40,11 +77,11 @@ def test_a_group_opens_the_pull_requests_one_container_per_repository_opens(
         organization.seed(repository, files)
     organization.configure([WEB, API, TOOLS], mode="pipelines", concurrency=1, repositories_per_container=3)
 
-    started = time.time()
+    creations = ContainerCreations(docker_client)
     sweep = organization.sweep(organization.environ("pipelines"))
 
     assert sweep.exit_code == 0, sweep.run.describe()
-    assert containers_of(docker_client, sweep, started) == [f"{API},{TOOLS},{WEB}"]  # one, in the sweep's order
+    assert creations.of(sweep) == [f"{API},{TOOLS},{WEB}"]  # one, in the sweep's order
     for repository, expected in EXPECTED.items():
         outcome = sweep.outcomes[repository]
         assert (outcome["status"], outcome["renovate_version"]) == ("succeeded", "44.121.2"), outcome
@@ -95,7 +132,7 @@ def test_a_repository_hanging_inside_the_group_times_out_alone_and_the_rest_run_
         [API, hanging, WEB], mode="pipelines", concurrency=1, repositories_per_container=3, timeout="25s"
     )
 
-    started = time.time()
+    creations = ContainerCreations(docker_client)
     sweep = organization.sweep(organization.environ("pipelines"))
 
     assert sweep.exit_code == 1, sweep.run.describe()
@@ -105,7 +142,7 @@ def test_a_repository_hanging_inside_the_group_times_out_alone_and_the_rest_run_
     assert web["status"] == "succeeded"
     for outcome in (stuck, web):
         assert any(note.startswith(ALONE_NOTE) and "ran out of time" in note for note in outcome["notes"]), outcome
-    assert containers_of(docker_client, sweep, started) == [f"{API},{hanging},{WEB}", hanging, WEB]
+    assert creations.of(sweep) == [f"{API},{hanging},{WEB}", hanging, WEB]
     for repository in (API, WEB):
         assert len(organization.devops.pull_requests(*repository.split("/"))) == len(EXPECTED[repository])
     assert json.loads((sweep.report_dir / "report.json").read_text())["counts"]["timed_out"] == 1

@@ -19,8 +19,10 @@ from runner.renovate.logs import (
     WARN,
     LogSummary,
     RenovateEvent,
+    event_from_record,
     parse_line,
     problem_from_event,
+    record_from_line,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -224,3 +226,89 @@ def test_a_pr_line_without_number_or_branch_still_counts() -> None:
     assert summary.prs[0].number is None
     assert summary.prs[0].branch is None
     assert summary.prs[0].title == "Configure Renovate"
+
+
+# Lines each way of reading a block must agree on: records msgspec takes, records only Python's parser takes, and
+# output that is no record at all.
+TRICKY_LINES = (
+    record("Repository started", renovateVersion="44.121.2").encode(),
+    record("Branch updated", branch="renovate/a-1.x").encode(),
+    record("PR created", pr=7, prTitle="Update a", branch="renovate/a-1.x").encode(),
+    record("Lookup failed", WARN).encode(),
+    record("Repository finished", result="done", status="onboarded", durationMs=1200).encode(),
+    b'{"level": 30, "msg": "Branch created", "branch": "renovate/b", "n": NaN}',  # NaN: only Python's parser
+    b'{"level": 40, "msg": "lone \\ud800 surrogate"}',  # an escaped lone surrogate: only Python's parser
+    b'{"level": 40, "msg": ["not", "a", "string"]}',
+    b'{"level": 30, "level": 50, "msg": "the last duplicate wins"}',
+    b'{"level": true, "msg": "level is a boolean"}',
+    b'{"level": 30.0, "msg": "level is a float"}',
+    b'{"msg": "no level"}',
+    b"[1, 2, 3]",
+    b"npm ERR! code E401",
+    b'{"level": 30, "msg": "truncated',
+    b"",
+    b"   ",
+    b'{"level": 50, "msg": "not UTF-8: \xff\xfe"}',
+    b'{"level": 30, "msg": "Branch created", "branch": "renovate/c", "skipped": "not UTF-8: \xff"}',
+    b'  {"level": 40, "msg": "leading blanks"}  ',
+    b'{"level": 30, "a": ' + b"[" * 3000 + b"]" * 3000 + b"}",  # deeper than msgspec goes
+)
+
+
+def feed_one_by_one(lines: list[bytes]) -> tuple[LogSummary, list[int]]:
+    """The reference: each line read alone by `record_from_line` and fed as an event."""
+    summary, not_records = LogSummary(), []
+    for index, line in enumerate(lines):
+        record_ = record_from_line(line)
+        if record_ is None:
+            not_records.append(index)
+            continue
+        event = event_from_record(record_)
+        assert event is not None
+        summary.feed(event)
+    return summary, not_records
+
+
+def summary_state(summary: LogSummary) -> tuple[object, ...]:
+    return (
+        summary.events,
+        summary.renovate_version,
+        summary.finished,
+        summary.branches,
+        summary.prs,
+        summary.problems,
+        summary.first_error,
+    )
+
+
+@pytest.mark.parametrize("start", range(len(TRICKY_LINES)))
+def test_a_block_is_read_as_its_lines_are_read_one_by_one(start: int) -> None:
+    # Every line in turn leads a block of all of them, so each odd line meets the fast way and the careful way.
+    lines = [*TRICKY_LINES[start:], *TRICKY_LINES[:start]]
+    expected, not_records = feed_one_by_one(lines)
+
+    summary = LogSummary()
+    fed = summary.feed_block(b"\n".join(lines))
+
+    assert fed.lines == lines
+    assert fed.not_records == not_records
+    assert summary_state(summary) == summary_state(expected)
+    assert [problem for _event, problem in fed.new_problems] == list(expected.problems)
+
+
+def test_a_block_of_plain_records_finds_every_outcome_line() -> None:
+    chatter = [record("Dependency lookup success", 20, depName=f"dep-{n}").encode() for n in range(200)]
+    wanted = [TRICKY_LINES[0], TRICKY_LINES[1], TRICKY_LINES[2], TRICKY_LINES[3], TRICKY_LINES[4]]
+    lines = [line for pair in zip(chatter, [*wanted, *[b""] * 195], strict=True) for line in pair if line]
+
+    summary = LogSummary()
+    fed = summary.feed_block(b"\n".join(lines))
+
+    assert fed.not_records == []
+    assert summary.events == 205
+    assert summary.renovate_version == "44.121.2"
+    assert summary.branches == ("renovate/a-1.x",)
+    assert [pr.number for pr in summary.prs] == [7]
+    assert summary.finished is not None
+    assert summary.finished.duration_ms == 1200
+    assert [problem.message for _event, problem in fed.new_problems] == ["Lookup failed"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import structlog.testing
 
-from runner.renovate.container import LineSplitter
+from runner.renovate.container import LineSplitter, Stream
 from runner.renovate.logs import LogSummary
 from runner.renovate.logsink import LogSink
 from runner.secrets import REDACTED, clear_secrets, register_secret
@@ -17,7 +17,7 @@ SECRET = "s3cr3t-" + "x" * 40
 
 
 def stream_into(sink: LogSink, *chunks: bytes, max_line: int = 64) -> None:
-    splitter = LineSplitter("stdout", sink.on_line, max_line)
+    splitter = LineSplitter("stdout", sink, max_line)
     for chunk in chunks:
         splitter.feed(chunk)
     splitter.close()
@@ -102,14 +102,27 @@ def test_unregistered_jwts_and_pats_straddling_pieces_of_an_over_long_line_are_r
         assert written == "a" * 50 + f" {REDACTED} " + "b" * 50 + f" {REDACTED} " + "c" * 100 + "\n", f"cut at {cut}"
 
 
+class Received:
+    """What a splitter hands on, as (line, complete, ends_line): each line of a block is complete."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[bytes, bool, bool]] = []
+
+    def on_lines(self, _stream: Stream, block: bytes) -> None:
+        self.parts += [(line, True, True) for line in block.split(b"\n")]
+
+    def on_piece(self, _stream: Stream, piece: bytes, ends_line: bool) -> None:
+        self.parts.append((piece, False, ends_line))
+
+
 def split(data: bytes, size: int) -> list[tuple[bytes, bool, bool]]:
-    """What a splitter with a cap of 64 hands on, as (line, complete, ends_line), for `data` in chunks of `size`."""
-    received: list[tuple[bytes, bool, bool]] = []
-    splitter = LineSplitter("stdout", lambda _s, line, complete, ends: received.append((line, complete, ends)), 64)
+    """What a splitter with a cap of 64 hands on for `data` in chunks of `size`."""
+    received = Received()
+    splitter = LineSplitter("stdout", received, 64)
     for start in range(0, len(data), size):
         splitter.feed(data[start : start + size])
     splitter.close()
-    return received
+    return received.parts
 
 
 def test_lines_are_the_same_however_the_stream_is_cut() -> None:
