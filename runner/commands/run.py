@@ -27,6 +27,8 @@ from runner.config import CacheConfig, RepoConfig, RunnerConfig, load_config
 from runner.config.models import DEFAULT_CACHE_VOLUME
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
+from runner.history.location import history_url
+from runner.history.recording import record_sweep
 from runner.locking import SweepLocks, default_state_dir
 from runner.preflight import run_preflight
 from runner.renovate import engine
@@ -76,6 +78,7 @@ class RunArguments(arguments.SelectionArguments):
     run_id: str | None
     upload_summary: bool  # False: a later job of the pipeline uploads the (merged) summary
     cache_dir: Path | None  # None: the cache from the configuration
+    history: str | None  # --history; None: history from the configuration
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> Self:
@@ -91,6 +94,7 @@ class RunArguments(arguments.SelectionArguments):
             run_id=args.run_id,
             upload_summary=args.upload_summary,
             cache_dir=args.cache_dir,
+            history=args.history,
         )
 
 
@@ -115,6 +119,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="host directory as Renovate's cache instead of cache.volume/cache.directory (e.g. Cache@2's path)",
     )
+    arguments.add_history(parser)
     parser.add_argument(
         "--no-upload-summary",
         dest="upload_summary",
@@ -159,9 +164,13 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             on_token=announce,
         )
         result = _sweep(plan, state, out, environ)
-        paths = write_report(result.report, plan.report_dir, published=published_in(environ))
+        history = plan.runner.history
+        recorded = record_sweep(
+            result.report, history_url(history, args.history, environ), failing_after=history.failing_after
+        )
+        paths = write_report(recorded.report, plan.report_dir, published=published_in(environ), trends=recorded.trends)
         log.info("report_written", report=str(paths.json))
-        print_summary(result.report, plan.report_dir, out, environ, upload=args.upload_summary)
+        print_summary(recorded.report, plan.report_dir, out, environ, upload=args.upload_summary, history=recorded)
     return exit_code(result)
 
 

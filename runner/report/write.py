@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Final
 
 from runner.report.atomic import write_atomic
+from runner.report.fleet import Trends
 from runner.report.json_report import dump_report
 from runner.report.junit import render_junit
 from runner.report.markdown import Published, render_summary
@@ -26,16 +27,19 @@ class ReportPaths:
     junit: Path
 
 
-def write_report(report: RunReport, report_dir: Path, *, published: Published | None = None) -> ReportPaths:
+def write_report(
+    report: RunReport, report_dir: Path, *, published: Published | None = None, trends: Trends | None = None
+) -> ReportPaths:
     """Write report.json, summary.md and junit.xml, each atomically; creates `report_dir` if needed.
 
     Everything is rendered before the first file is written, so a rendering error leaves the previous
     report's files as they were. `published`: the directory becomes a pipeline artifact (see `published_in`).
+    `trends`: the history store's runs, for changes since the last run and sparklines.
     """
     paths = ReportPaths(json=report_dir / JSON_NAME, markdown=report_dir / MARKDOWN_NAME, junit=report_dir / JUNIT_NAME)
     contents: list[tuple[Path, str | bytes]] = [
         (paths.json, dump_report(report)),
-        (paths.markdown, render_summary(report, published=published)),
+        (paths.markdown, render_summary(report, published=published, trends=trends)),
         (paths.junit, render_junit(report)),
     ]
     report_dir.mkdir(parents=True, exist_ok=True)
