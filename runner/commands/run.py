@@ -28,7 +28,7 @@ from runner.config.models import DEFAULT_CACHE_VOLUME
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.history.location import history_url
-from runner.history.recording import record_sweep
+from runner.history.recording import previous_durations, record_sweep
 from runner.locking import SweepLocks, default_state_dir
 from runner.preflight import run_preflight
 from runner.renovate import engine
@@ -163,11 +163,11 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             token_source=access.source if access is not None else None,
             on_token=announce,
         )
-        result = _sweep(plan, state, out, environ)
         history = plan.runner.history
-        recorded = record_sweep(
-            result.report, history_url(history, args.history, environ), failing_after=history.failing_after
-        )
+        url = history_url(history, args.history, environ)
+        durations = previous_durations(url, [repo.name for repo in plan.repos])
+        result = _sweep(plan, state, out, environ, durations)
+        recorded = record_sweep(result.report, url, failing_after=history.failing_after)
         paths = write_report(recorded.report, plan.report_dir, published=published_in(environ), trends=recorded.trends)
         log.info("report_written", report=str(paths.json))
         print_summary(recorded.report, plan.report_dir, out, environ, upload=args.upload_summary, history=recorded)
@@ -248,7 +248,9 @@ def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
     return client
 
 
-def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str, str]) -> SweepResult:
+def _sweep(
+    plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str, str], durations: Mapping[str, float]
+) -> SweepResult:
     log.info(
         "sweep_started",
         run_id=plan.run_id,
@@ -257,6 +259,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         concurrency=plan.concurrency.describe(),
         image=plan.image,
         report_dir=str(plan.report_dir),
+        timed_by_history=len(durations),
     )
     with observer_for(plan.repos, out, environ) as observer:
         return run_sweep(
@@ -265,6 +268,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
             concurrency=plan.concurrency,
             observer=observer,
             shard=plan.shard_label,
+            durations=durations,
         )
 
 

@@ -7,7 +7,7 @@ without trends and the runner says why (a warning in the log, an issue in Azure 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -41,6 +41,18 @@ def record_sweep(report: RunReport, url: str | None, *, failing_after: int) -> R
         return RecordedSweep(report=report, trends=None, problem=str(error))
     log.info("history_recorded", store=describe(url), run_id=recorded.run_id, repositories=recorded.repositories)
     return RecordedSweep(report=aged, trends=trends)
+
+
+def previous_durations(url: str | None, repositories: Sequence[str]) -> dict[str, float]:
+    """Each repository's duration in its latest timed run, for scheduling; empty without a usable history."""
+    if url is None:
+        return {}
+    try:
+        with HistoryStore(url) as store:
+            return store.last_durations(repositories)
+    except HistoryError as error:
+        log.warning("history_not_read", store=describe(url), error=str(error), effect="stable start order")
+        return {}
 
 
 def with_pr_ages(report: RunReport, first_seen: Mapping[tuple[str, int], str]) -> RunReport:
