@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from runner.report.model import RepoOutcome, Status
+from runner.report.model import RepoOutcome, RunReport, Status
 
 # A run counts against a repository's streak when it ended in one of these; cancelled and skipped runs say
 # nothing about the repository, so they neither extend nor break a streak.
@@ -95,6 +96,32 @@ class Trends:
     runs: tuple[RunPoint, ...] = ()
     repositories: Mapping[str, tuple[RepoPoint, ...]] = field(default_factory=dict)
     failing_after: int = 3  # a repository failed in each of its last this many runs is flagged
+
+    @classmethod
+    def of_report(cls, report: RunReport, *, failing_after: int = 3) -> Trends:
+        """A history of one run, `report`'s: what a report without a history store shows."""
+        points = {
+            outcome.repository: (
+                RepoPoint(
+                    run_id=report.run_id,
+                    started_at=report.started_at,
+                    status=outcome.status,
+                    libyears=outcome.health.libyears if outcome.health else None,
+                    outdated=outcome.health.outdated if outcome.health else None,
+                    dependencies=outcome.health.dependencies if outcome.health else None,
+                    duration_s=outcome.duration_s,
+                ),
+            )
+            for outcome in report.repositories
+        }
+        started, finished = (datetime.fromisoformat(time) for time in (report.started_at, report.finished_at))
+        run = RunPoint.of(
+            run_id=report.run_id,
+            started_at=report.started_at,
+            duration_s=max(0.0, (finished - started).total_seconds()),
+            points=[found for (found,) in points.values()],
+        )
+        return cls(runs=(run,), repositories=points, failing_after=failing_after)
 
     def previous_run(self, run_id: str) -> RunPoint | None:
         """The last recorded run before `run_id` (or the last one, when `run_id` is not recorded)."""
