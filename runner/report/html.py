@@ -64,6 +64,7 @@ document.querySelectorAll("table.sortable th").forEach((header, column) => {
   });
 });
 """
+_OPEN_CHARTS_UP_TO: Final = 5
 _COLUMNS: Final = (
     ("Repository", "text"),
     ("Status", "text"),
@@ -188,10 +189,12 @@ def _number_cell(value: float | None, *, digits: int = 0) -> str:
 
 
 def _repository_charts(report: RunReport, trends: Trends) -> Iterator[str]:
+    # A small fleet's charts fit on the page; a large one's stay folded under each name until opened.
+    opened = " open" if len(report.repositories) <= _OPEN_CHARTS_UP_TO else ""
     for outcome in report.repositories:
         points = trends.points(outcome.repository)
         name = escape(outcome.repository)
-        yield f'<details class="repo" data-repository="{name}"><summary>{name}</summary><div class="charts">'
+        yield f'<details class="repo" data-repository="{name}"{opened}><summary>{name}</summary><div class="charts">'
         yield from _point_charts(outcome.repository, points)
         yield "</div></details>"
 
