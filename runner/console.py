@@ -180,10 +180,11 @@ def print_summary(
     """The end of a sweep: a table on a terminal, plain lines elsewhere, pipeline commands in Azure Pipelines."""
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
     warnings = history_warnings(history)
-    if pipelines.in_pipeline(environ):
-        out.writelines(pipelines.logissue("warning", warning) + "\n" for warning in warnings)
-    else:
+    if not pipelines.in_pipeline(environ):
         out.writelines(f"warning: {warning}\n" for warning in warnings)
+    elif uploads_summary(report, environ, upload=upload):
+        # Warned once per pipeline run, by the job whose summary the run shows (the merge, when there is one).
+        out.writelines(pipelines.logissue("warning", warning) + "\n" for warning in warnings)
     if pipelines.in_pipeline(environ):
         if uploads_summary(report, environ, upload=upload):
             out.write(pipelines.uploadsummary(str((report_dir / MARKDOWN_NAME).resolve())) + "\n")

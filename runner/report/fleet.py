@@ -149,6 +149,19 @@ class Trends:
         return dict(sorted(flagged.items(), key=lambda item: (-item[1], item[0])))
 
 
+def age_days(opened_at: str | None, now: str) -> int | None:
+    """Whole days from `opened_at` to `now` (ISO 8601 times); None when `opened_at` is unknown."""
+    if opened_at is None:
+        return None
+    return max(0, (datetime.fromisoformat(now) - datetime.fromisoformat(opened_at)).days)
+
+
+def oldest_pr_days(outcomes: Iterable[RepoOutcome], now: str) -> int | None:
+    """The age in days of the oldest open pull request whose opening is known."""
+    ages = [age for outcome in outcomes for pr in outcome.prs if (age := age_days(pr.opened_at, now)) is not None]
+    return max(ages, default=None)
+
+
 def sparkline(values: Sequence[float | None]) -> str:
     """A Unicode sparkline, one block per value, scaled from the lowest to the highest; a gap for unknowns."""
     known = [value for value in values if value is not None]

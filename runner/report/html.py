@@ -13,7 +13,7 @@ from html import escape
 from typing import Final
 
 from runner.durations import format_seconds
-from runner.report.fleet import FleetTotals, RepoPoint, Trends
+from runner.report.fleet import FleetTotals, RepoPoint, Trends, oldest_pr_days
 from runner.report.model import RepoOutcome, RunReport
 from runner.report.svg import Series, line_chart, sparkline_svg
 
@@ -72,6 +72,7 @@ _COLUMNS: Final = (
     ("Outdated", "number"),
     ("Dependencies", "number"),
     ("Open PRs", "number"),
+    ("Oldest PR, days", "number"),
     ("Duration", "number"),
     ("Failed runs in a row", "number"),
     ("Libyears trend", "text"),
@@ -160,11 +161,11 @@ def _table(report: RunReport, trends: Trends) -> Iterator[str]:
     )
     yield f'<table class="sortable" id="repositories"><thead><tr>{headers}</tr></thead><tbody>'
     for outcome in report.repositories:
-        yield _row(outcome, trends)
+        yield _row(outcome, trends, report.started_at)
     yield "</tbody></table>"
 
 
-def _row(outcome: RepoOutcome, trends: Trends) -> str:
+def _row(outcome: RepoOutcome, trends: Trends, now: str) -> str:
     health = outcome.health
     streak = trends.failure_streak(outcome.repository)
     status_class = "ok" if outcome.status.ok else "bad"
@@ -175,6 +176,7 @@ def _row(outcome: RepoOutcome, trends: Trends) -> str:
         _number_cell(health.outdated if health else None),
         _number_cell(health.dependencies if health else None),
         _number_cell(len(outcome.prs)),
+        _number_cell(oldest_pr_days([outcome], now)),
         f'<td class="n" data-value="{outcome.duration_s}">{escape(format_seconds(outcome.duration_s))}</td>',
         f'<td class="n{" bad" if streak >= trends.failing_after else ""}" data-value="{streak}">{streak}</td>',
         f"<td>{sparkline_svg([point.libyears for point in trends.points(outcome.repository)])}</td>",

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from runner.durations import format_seconds
 from runner.pipelines import in_pipeline
-from runner.report.fleet import FleetTotals, Trends, signed, sparkline
+from runner.report.fleet import FleetTotals, Trends, age_days, oldest_pr_days, signed, sparkline
 from runner.report.model import PullRequest, RepoOutcome, RunReport, Status, update_type_rank
 
 # The pipeline artifact the report directory is published as; templates/sweep.yml sets it next to the publish step.
@@ -61,7 +61,7 @@ def render_summary(report: RunReport, *, published: Published | None = None, tre
         *_fleet(report, history),
         "",
         *_table(report.repositories, published, history),
-        *_details(report.repositories, report.organization),
+        *_details(report.repositories, report.organization, report.started_at),
     ]
     return "\n".join(lines) + "\n"
 
@@ -131,7 +131,9 @@ def _fleet(report: RunReport, trends: Trends) -> Iterator[str]:
     yield "| --- | ---: | ---: |"
     yield f"| Libyears | {totals.libyears:.2f} | {libyears_change} |"
     yield f"| Outdated dependencies | {totals.outdated} of {totals.dependencies} | {outdated_change} |"
-    yield f"| Open pull requests | {totals.open_prs} | |"
+    oldest = oldest_pr_days(report.repositories, report.started_at)
+    open_prs = f"{totals.open_prs} (oldest open {oldest} days)" if oldest else str(totals.open_prs)
+    yield f"| Open pull requests | {open_prs} | |"
     skipped = ", ".join(f"{count} {text(reason)}" for reason, count in totals.skipped_by_reason.items())
     yield f"| Skipped dependencies | {skipped or 0} | |"
     yield from _most_libyears(report, trends)
@@ -216,14 +218,14 @@ def _prs_cell(outcome: RepoOutcome) -> str:
     return ", ".join(parts) or _NONE
 
 
-def _details(outcomes: Iterable[RepoOutcome], organization: str | None) -> Iterator[str]:
+def _details(outcomes: Iterable[RepoOutcome], organization: str | None, now: str) -> Iterator[str]:
     for outcome in outcomes:
         if outcome.detail or outcome.updates or outcome.prs or outcome.problems or outcome.notes:
             yield ""
-            yield from _repository_details(outcome, organization)
+            yield from _repository_details(outcome, organization, now)
 
 
-def _repository_details(outcome: RepoOutcome, organization: str | None) -> Iterator[str]:
+def _repository_details(outcome: RepoOutcome, organization: str | None, now: str) -> Iterator[str]:
     reason = f" ({outcome.reason.value})" if outcome.reason else ""
     yield f"## {text(outcome.repository)}: {_STATUS_LABELS[outcome.status]}{reason}"
     if outcome.detail:
@@ -245,10 +247,18 @@ def _repository_details(outcome: RepoOutcome, organization: str | None) -> Itera
             yield "| " + " | ".join(cells) + " |"
     yield from _bullets(
         "Pull requests",
-        (f"{_pr_label(pr, outcome.repository, organization)} {pr.action}: {text(pr.title)}" for pr in outcome.prs),
+        (
+            f"{_pr_label(pr, outcome.repository, organization)} {pr.action}{_age(pr, now)}: {text(pr.title)}"
+            for pr in outcome.prs
+        ),
     )
     yield from _bullets("Problems", (f"**{problem.level}**: {text(problem.message)}" for problem in outcome.problems))
     yield from _bullets("Notes", (text(note) for note in outcome.notes))
+
+
+def _age(pr: PullRequest, now: str) -> str:
+    days = age_days(pr.opened_at, now)
+    return f" (open {days} days)" if days else ""
 
 
 def _pr_label(pr: PullRequest, repository: str, organization: str | None) -> str:

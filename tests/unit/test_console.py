@@ -378,3 +378,12 @@ def test_below_the_threshold_nothing_is_flagged_and_a_broken_store_is_said(tmp_p
     lines = out.getvalue().splitlines()
     assert not any("failed in each of its last" in line for line in lines)
     assert "warning: history store not used: could not open the history store: x" in lines
+
+
+def test_a_shard_leaves_the_history_warnings_to_the_job_that_uploads_the_summary(tmp_path: Path) -> None:
+    out = io.StringIO()
+
+    print_summary(report(failed(), shard="1/2"), tmp_path, out, PIPELINE, history=_failing_history(4))
+    print_summary(report(failed()), tmp_path, out, PIPELINE, upload=False, history=_failing_history(4))
+
+    assert "failed in each of its last" not in out.getvalue()

@@ -315,3 +315,16 @@ def test_a_run_without_health_or_history_has_no_fleet_section(report: RunReport)
     )
 
     assert "## Fleet" not in render_summary(bare)
+
+
+def test_a_pull_request_seen_in_earlier_runs_shows_its_age(report: RunReport) -> None:
+    web_app = report.repositories[0]
+    kept = PullRequest(
+        number=7, title="Update x", branch="renovate/x", action="unchanged", opened_at="2025-11-17T09:30:00+00:00"
+    )
+    aged = dataclasses.replace(report, repositories=(dataclasses.replace(web_app, prs=(*web_app.prs, kept)),))
+
+    summary = render_summary(aged)
+
+    assert "!7 unchanged (open 12 days): Update x" in "\n".join(paragraphs(summary))
+    assert tables(summary)[0][3] == ["Open pull requests", "3 (oldest open 12 days)", ""]
