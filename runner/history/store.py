@@ -113,14 +113,17 @@ class HistoryStore:
 
         return self._guard("read", read)
 
-    def last_durations(self, repositories: Iterable[str]) -> dict[str, float]:
-        """Each repository's duration in its latest run that ran it; repositories never run are left out."""
+    def last_durations(self, repositories: Iterable[str], *, within: int = DEFAULT_RUNS) -> dict[str, float]:
+        """Each repository's duration in its latest run that ran it, among the last `within` runs; repositories
+        not run in those are left out (they count as new)."""
         wanted = set(repositories)
 
         def read() -> dict[str, float]:
+            recent = sa.select(runs.c.run_id).order_by(runs.c.started_at.desc()).limit(within).subquery()
             query = (
                 sa.select(repo_runs.c.repository, repo_runs.c.duration_s)
                 .join(runs, runs.c.run_id == repo_runs.c.run_id)
+                .where(repo_runs.c.run_id.in_(sa.select(recent.c.run_id)))
                 .where(repo_runs.c.status.in_([status.value for status in _TIMED]))
                 .order_by(runs.c.started_at, runs.c.run_id)
             )

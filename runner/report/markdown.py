@@ -141,16 +141,14 @@ def _fleet(report: RunReport, trends: Trends) -> Iterator[str]:
 
 
 def _most_libyears(report: RunReport, trends: Trends) -> Iterator[str]:
-    known = [o for o in report.repositories if o.health is not None and o.health.libyears is not None]
-    ranked = sorted(known, key=lambda outcome: -(outcome.health.libyears or 0.0) if outcome.health else 0.0)
+    known = [(o, o.health) for o in report.repositories if o.health is not None and o.health.libyears is not None]
+    ranked = sorted(known, key=lambda pair: -(pair[1].libyears or 0.0))[:_MOST_LIBYEARS]
     if not ranked:
         return
     yield ""
     yield "Most libyears:"
     yield ""
-    for outcome in ranked[:_MOST_LIBYEARS]:
-        health = outcome.health
-        assert health is not None  # noqa: S101 - `known` holds only repositories with health
+    for outcome, health in ranked:
         yield (
             f"- {text(outcome.repository)}: {health.libyears:.2f} libyears, {health.outdated} of "
             f"{health.dependencies} outdated {_trend(outcome, trends)}".rstrip()
