@@ -3,6 +3,8 @@
 `initdb` and `pg_ctl` refuse to run as root, and the tests run as root in CI: the server then runs as `nobody`,
 in a data directory handed to that user. It listens on 127.0.0.1 only, on a free port, with a socket directory of
 its own, and trusts local connections (a throwaway server). Each test gets a database of its own.
+
+The fixtures `postgres` and `store_url` (the history store on both back ends) are registered in tests/unit/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from runner.history.database import sqlite_url
 
 _BIN_DIRS = ("/usr/lib/postgresql/15/bin", *sorted(map(str, Path("/usr/lib/postgresql").glob("*/bin")), reverse=True))
 _UNPRIVILEGED = "nobody"
@@ -103,3 +107,19 @@ def running_postgres() -> Iterator[PostgresServer]:
                 **run_as,  # type: ignore[call-overload]
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(name="postgres", scope="session")
+def postgres_fixture() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the test session."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(name="store_url", params=["sqlite", "postgresql"])
+def store_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty history store on each back end: a SQLite file, and a new database on the server."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "state" / "history.sqlite")
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

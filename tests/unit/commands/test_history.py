@@ -28,29 +28,41 @@ def report_dirs(tmp_path: Path) -> list[Path]:
     return dirs
 
 
-def history(tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+def history(store: str, capsys: pytest.CaptureFixture[str], *args: str) -> str:
     capsys.readouterr()
-    assert main(["history", "--history", str(tmp_path / "h.sqlite"), *args]) == 0
+    assert main(["history", "--history", store, *args]) == 0
     return capsys.readouterr().out
 
 
+@pytest.fixture
+def imported(store_url: str, report_dirs: list[Path]) -> str:
+    """The report directories imported into a store on each back end; its URL, as --history takes it."""
+    assert main(["history", "import", *map(str, report_dirs), "--history", store_url]) == 0
+    return store_url
+
+
 def test_import_records_each_report_directory_oldest_first(
-    tmp_path: Path, report_dirs: list[Path], capsys: pytest.CaptureFixture[str]
+    store_url: str, report_dirs: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["history", "import", *map(str, reversed(report_dirs)), "--history", str(tmp_path / "h.sqlite")]) == 0
+    assert main(["history", "import", *map(str, reversed(report_dirs)), "--history", store_url]) == 0
 
     out = capsys.readouterr().out
     assert out.splitlines()[:3] == [f"recorded run run-{n} (2 repositories)" for n in (1, 2, 3)]
-    with HistoryStore(sqlite_url(tmp_path / "h.sqlite")) as store:
+    with HistoryStore(store_url) as store:
         assert [run.run_id for run in store.trends().runs] == ["run-1", "run-2", "run-3"]
 
 
-def test_the_table_shows_runs_trends_and_failure_streaks(
+def test_a_path_given_as_history_is_a_sqlite_file(
     tmp_path: Path, report_dirs: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["history", "import", *map(str, report_dirs), "--history", str(tmp_path / "h.sqlite")])
+    assert main(["history", "import", str(report_dirs[0]), "--history", str(tmp_path / "h.sqlite")]) == 0
 
-    table = history(tmp_path, capsys)
+    with HistoryStore(sqlite_url(tmp_path / "h.sqlite")) as store:
+        assert [run.run_id for run in store.trends().runs] == ["run-1"]
+
+
+def test_the_table_shows_runs_trends_and_failure_streaks(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    table = history(imported, capsys)
 
     assert table.startswith("Runs")
     assert "Repositories" in table
@@ -61,12 +73,8 @@ def test_the_table_shows_runs_trends_and_failure_streaks(
     assert "failed in the last 2 runs" in row_b
 
 
-def test_json_holds_every_point_and_the_streaks(
-    tmp_path: Path, report_dirs: list[Path], capsys: pytest.CaptureFixture[str]
-) -> None:
-    main(["history", "import", *map(str, report_dirs), "--history", str(tmp_path / "h.sqlite")])
-
-    document = json.loads(history(tmp_path, capsys, "--format", "json"))
+def test_json_holds_every_point_and_the_streaks(imported: str, capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads(history(imported, capsys, "--format", "json"))
 
     assert [run["libyears"] for run in document["runs"]] == [5.0, 4.0, 3.0]
     by_name = {entry["repository"]: entry for entry in document["repositories"]}
@@ -76,13 +84,11 @@ def test_json_holds_every_point_and_the_streaks(
 
 
 def test_csv_has_one_row_per_repository_per_run_and_filters_apply(
-    tmp_path: Path, report_dirs: list[Path], capsys: pytest.CaptureFixture[str]
+    imported: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["history", "import", *map(str, report_dirs), "--history", str(tmp_path / "h.sqlite")])
-
     rows = list(
         csv.DictReader(
-            io.StringIO(history(tmp_path, capsys, "--format", "csv", "--repo", "P/a", "--since", "2025-11-02"))
+            io.StringIO(history(imported, capsys, "--format", "csv", "--repo", "P/a", "--since", "2025-11-02"))
         )
     )
 
