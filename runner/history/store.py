@@ -8,6 +8,7 @@ converge on one run, recorded once, whatever the order; recording the same repor
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from runner.history.database import migrate, open_engine, transaction
 from runner.history.schema import pull_requests, repo_runs, runs
 from runner.report.fleet import RepoPoint, RunPoint, Trends
 from runner.report.model import RepoOutcome, RunReport, Status
+from runner.secrets import redact, register_secret
 
 # Statuses whose duration says how long the repository takes: a cancelled or skipped run says nothing.
 _TIMED = (Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CRASHED)
@@ -45,6 +47,9 @@ class HistoryStore:
     """One history database; a context manager that releases its connections."""
 
     def __init__(self, url: str) -> None:
+        # libpq reads the password from PGPASSWORD; should a database error ever quote it, it is redacted.
+        if password := os.environ.get("PGPASSWORD"):
+            register_secret(password)
         self.url = url
         self._engine = open_engine(url)
         self._guard("open", lambda: migrate(self._engine))
@@ -256,7 +261,7 @@ def _seconds_between(start: str, end: str) -> float:
 
 def store_error(action: str, error: SQLAlchemyError) -> HistoryError:
     """A database error as a message for people; the URL's credentials never appear (the URL has none)."""
-    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    reason = redact(str(getattr(error, "orig", None) or error).strip().splitlines()[0])
     return HistoryError(
         f"could not {action} the history store: {reason}. What to do: check history.path or history.url in "
         "runner.yaml (or --history), and that the database is reachable"

@@ -19,6 +19,7 @@ from runner.history.recording import record_sweep
 from runner.history.schema import SCHEMA_VERSION, schema_version
 from runner.history.store import HistoryStore
 from runner.report.model import PullRequest, Status
+from tests.postgres import PostgresServer
 
 from .reports import outcome, sweep
 
@@ -186,3 +187,17 @@ def test_an_unreachable_store_does_not_fail_the_sweep(postgres: object) -> None:
     assert recorded.trends is None
     assert recorded.problem is not None
     assert recorded.problem.startswith("could not open the history store")
+
+
+def test_the_password_from_pgpassword_never_appears_in_an_error(
+    postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "correct-horse-battery-staple")
+    with pytest.raises(HistoryError, match='database "no_such_database" does not exist'):
+        HistoryStore(postgres.url("no_such_database"))  # opening a store registers the password as a secret
+
+    quoted = sa.exc.OperationalError("SELECT 1", {}, Exception("server said: correct-horse-battery-staple"))
+    message = str(store_module.store_error("read", quoted))
+
+    assert "correct-horse-battery-staple" not in message
+    assert "server said: **redacted**" in message
