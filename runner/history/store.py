@@ -52,7 +52,11 @@ class HistoryStore:
             register_secret(password)
         self.url = url
         self._engine = open_engine(url)
-        self._guard("open", lambda: migrate(self._engine))
+        try:
+            self._guard("open", lambda: migrate(self._engine))
+        except HistoryError:
+            self._engine.dispose()
+            raise
 
     def __enter__(self) -> Self:
         return self
@@ -68,6 +72,7 @@ class HistoryStore:
                 _upsert_run(connection, report)
                 names = [outcome.repository for outcome in report.repositories]
                 for chunk in _chunks(names):
+                    # The rows this recording replaces; their pull requests go with them (ON DELETE CASCADE).
                     where = sa.and_(repo_runs.c.run_id == report.run_id, repo_runs.c.repository.in_(chunk))
                     connection.execute(sa.delete(repo_runs).where(where))
                 rows = [_repo_row(report.run_id, outcome) for outcome in report.repositories]

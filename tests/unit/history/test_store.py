@@ -51,7 +51,8 @@ def test_trends_can_be_limited_by_run_count_date_and_repository(store_url: str) 
 
 
 def test_the_same_run_recorded_twice_is_recorded_once(store_url: str) -> None:
-    report = sweep(1, [outcome("P/a", libyears=2.0)])
+    pr = PullRequest(number=3, title="Update x", branch="renovate/x", action="created", opened_at="2025-11-01")
+    report = sweep(1, [outcome("P/a", libyears=2.0, prs=[pr])])
     with HistoryStore(store_url) as store:
         store.record(report)
         store.record(report)
@@ -59,6 +60,8 @@ def test_the_same_run_recorded_twice_is_recorded_once(store_url: str) -> None:
 
     assert len(trends.runs) == 1
     assert len(trends.points("P/a")) == 1
+    with HistoryStore(store_url) as store:
+        assert store.first_seen(["P/a"]) == {("P/a", 3): "2025-11-01T00:00:00+00:00"}
 
 
 def test_shards_and_their_merged_report_converge_on_one_run(store_url: str) -> None:
