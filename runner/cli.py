@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, TextIO
 
 from runner import __version__
+from runner.commands import history as history_command
 from runner.commands import identity as identity_command
 from runner.commands import marketplace_events as marketplace_events_command
 from runner.commands import plan as plan_command
@@ -40,6 +41,11 @@ COMMANDS: tuple[tuple[str, str, Command], ...] = (
     ("plan", "show what a run would do (auth, image, shard, repositories); starts nothing", plan_command),
     ("validate", "check the configuration and report every problem", validate_command),
     ("schema", "print the JSON Schema of the config files (for editors)", schema_command),
+    (
+        "history",
+        "the recorded runs and each repository's trend (libyears, outdated, durations, failures); history import",
+        history_command,
+    ),
     (
         "token",
         "get an Azure DevOps token for later pipeline steps (a secret variable), or --raw for a pipe",
@@ -94,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         subparser.set_defaults(handler=command.run)
     report = commands.add_parser("report", help="work with run reports: report merge", parents=[after_command])
     _add_report_commands(report, after_command)
+    _add_history_import(commands.choices["history"], after_command)
     return parser
 
 
@@ -126,6 +133,15 @@ def _add_report_commands(report: argparse.ArgumentParser, after_command: argpars
     )
     report_merge_command.configure(merge)
     merge.set_defaults(handler=report_merge_command.run)
+
+
+def _add_history_import(history: argparse.ArgumentParser, after_command: argparse.ArgumentParser) -> None:
+    history.set_defaults(history_command=None)
+    history_commands = history.add_subparsers(dest="history_command", metavar="COMMAND")
+    imports = history_commands.add_parser(
+        "import", help="record old report directories (each with a report.json) in the history", parents=[after_command]
+    )
+    history_command.configure_import(imports)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

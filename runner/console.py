@@ -20,6 +20,7 @@ from rich.table import Table
 
 from runner import pipelines
 from runner.config import RepoConfig
+from runner.history.recording import RecordedSweep
 from runner.report.model import RepoOutcome, RunReport, Status
 from runner.report.write import MARKDOWN_NAME
 from runner.sweep import SweepObserver
@@ -154,11 +155,36 @@ def uploads_summary(report: RunReport, environ: Mapping[str, str], *, upload: bo
     return pipelines.in_pipeline(environ) and upload and report.shard is None
 
 
+def history_warnings(history: RecordedSweep | None) -> list[str]:
+    """What the history says needs attention: repositories failing run after run, or a store that failed."""
+    if history is None:
+        return []
+    warnings = [f"history store not used: {history.problem}"] if history.problem else []
+    if history.trends is not None:
+        warnings += [
+            f"{repository} failed in each of its last {streak} runs; look at its log and fix the cause"
+            for repository, streak in history.trends.failing().items()
+        ]
+    return warnings
+
+
 def print_summary(
-    report: RunReport, report_dir: Path, out: TextIO, environ: Mapping[str, str], *, upload: bool = True
+    report: RunReport,
+    report_dir: Path,
+    out: TextIO,
+    environ: Mapping[str, str],
+    *,
+    upload: bool = True,
+    history: RecordedSweep | None = None,
 ) -> None:
     """The end of a sweep: a table on a terminal, plain lines elsewhere, pipeline commands in Azure Pipelines."""
     counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
+    warnings = history_warnings(history)
+    if not pipelines.in_pipeline(environ):
+        out.writelines(f"warning: {warning}\n" for warning in warnings)
+    elif uploads_summary(report, environ, upload=upload):
+        # Warned once per pipeline run, by the job whose summary the run shows (the merge, when there is one).
+        out.writelines(pipelines.logissue("warning", warning) + "\n" for warning in warnings)
     if pipelines.in_pipeline(environ):
         if uploads_summary(report, environ, upload=upload):
             out.write(pipelines.uploadsummary(str((report_dir / MARKDOWN_NAME).resolve())) + "\n")

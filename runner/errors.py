@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     AUTH = 3  # no token could be obtained
     ENGINE = 4  # container engine or image unavailable
     LOCKED = 5  # another sweep holds the report directory or cache volume
+    HISTORY = 6  # the history store cannot be opened, read or written (`history` commands)
     INTERRUPTED = 130  # SIGINT (128 + 2)
     TERMINATED = 143  # SIGTERM (128 + 15)
 
@@ -60,6 +61,12 @@ class ReportError(RunnerError):
     """Run reports cannot be used as given (e.g. shard reports of different runs); nothing was written."""
 
     exit_code = ExitCode.CONFIG  # bad input, like an invalid configuration
+
+
+class HistoryError(RunnerError):
+    """The history store cannot be used: unreachable, written by a newer runner, or refused a write."""
+
+    exit_code = ExitCode.HISTORY
 
 
 class Interrupted(RunnerError):

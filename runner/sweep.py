@@ -1,7 +1,8 @@
 """The sweep: every selected repository through `run_repository` (or, opted in, a group of them through
 `run_group`), at most `concurrency` containers at once.
 
-Repositories start in a stable order and run in isolation: one failing, crashing or timing out never affects
+Repositories start longest previous duration first (`runner.scheduling`, from the history store), else in their
+stable order, and run in isolation: one failing, crashing or timing out never affects
 another. SIGINT/SIGTERM set a cancel flag: running containers are stopped and removed, repositories that had not
 started are reported `cancelled`, the report is still written, and the caller exits 130/143.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from runner.group_run import run_group
 from runner.grouping import Unit, plan_units
 from runner.repo_run import SweepState, run_repository
 from runner.report.model import RepoOutcome, RunReport
+from runner.scheduling import longest_first
 
 log = structlog.get_logger()
 
@@ -64,7 +66,9 @@ def run_sweep(
     concurrency: ConcurrencyDecision,
     observer: SweepObserver | None = None,
     shard: str | None = None,
+    durations: Mapping[str, float] | None = None,
 ) -> SweepResult:
+    """`durations`: each repository's previous duration (name -> seconds), to start the longest first."""
     watcher = observer or SweepObserver()
     started_at = datetime.now(UTC)
     outcomes: dict[int, RepoOutcome] = {}
@@ -89,7 +93,8 @@ def run_sweep(
             finish(results[index])
         return results
 
-    units = plan_units(repos, state.context.runner, preflight_problems=state.context.preflight_problems)
+    planned = plan_units(repos, state.context.runner, preflight_problems=state.context.preflight_problems)
+    units = longest_first(planned, repos, durations or {})
     with (
         _signals_set(state.cancel) as received,
         ThreadPoolExecutor(max_workers=concurrency.value, thread_name_prefix="repo") as pool,

@@ -20,7 +20,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 readonly UV_VERSION=0.13.8
-readonly APT_PACKAGES=(docker.io debootstrap)
+readonly APT_PACKAGES=(docker.io debootstrap postgresql chromium)
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo_root

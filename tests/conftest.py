@@ -13,11 +13,18 @@ import docker
 import pytest
 import structlog
 
+from runner.locking import STATE_DIR_ENV
 from runner.secrets import clear_secrets
 
 IMAGE_ENV = "RENOVATE_RUNNER_IMAGE"  # the fast-starting image, which the runner's tests run
 BASE_IMAGE_ENV = "RENOVATE_RUNNER_BASE_IMAGE"  # the Renovate image it was derived from
 DEFAULT_TEST_IMAGE = "renovate-runner/renovate:44.121.2"
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner's state directory (locks, and the default history store) is the user's own: never in a test."""
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture(autouse=True)

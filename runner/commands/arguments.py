@@ -10,7 +10,9 @@ from typing import Any, Self
 
 from pydantic import TypeAdapter, ValidationError
 
+from runner.config import load_config
 from runner.config.messages import value_message
+from runner.config.models import HistoryConfig
 from runner.sharding import Shard, parse_shard
 
 
@@ -27,12 +29,18 @@ class SelectionArguments:
         return cls(config=args.config, repos=tuple(args.repo), shard=args.shard)
 
 
-def add_config(parser: argparse.ArgumentParser) -> None:
+DEFAULT_CONFIG = Path("config")
+
+
+def add_config(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    """`--config`; `optional`: the command also runs without a configuration (its default is then None)."""
     parser.add_argument(
         "--config",
         type=Path,
-        default=Path("config"),
-        help="configuration directory with runner.yaml and repos/ (default: ./config)",
+        default=None if optional else DEFAULT_CONFIG,
+        help="configuration directory with runner.yaml and repos/ (default: ./config"
+        + (", when there" if optional else "")
+        + ")",
     )
 
 
@@ -72,3 +80,22 @@ def checked_as(annotation: Any) -> Callable[[str], Any]:
             raise argparse.ArgumentTypeError(value_message(error.errors()[0])) from None
 
     return parse
+
+
+def add_history(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--history",
+        metavar="PATH|URL",
+        help="the history store: a SQLite file or a database URL (default: history in runner.yaml, else "
+        "history.sqlite in the runner's state directory)",
+    )
+
+
+def history_config(config_dir: Path | None) -> HistoryConfig:
+    """runner.yaml's `history` for commands whose --config is optional: the one given, else ./config if it is
+    there, else the defaults."""
+    if config_dir is None:
+        if not (DEFAULT_CONFIG / "runner.yaml").is_file():
+            return HistoryConfig()
+        config_dir = DEFAULT_CONFIG
+    return load_config(config_dir).runner.history

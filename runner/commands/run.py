@@ -30,6 +30,8 @@ from runner.config.names import ImageReference
 from runner.config.paths import OutputDirectory
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
+from runner.history.location import history_url
+from runner.history.recording import previous_durations, record_sweep
 from runner.locking import SweepLocks, default_state_dir
 from runner.preflight import run_preflight
 from runner.renovate import engine
@@ -79,6 +81,7 @@ class RunArguments(arguments.SelectionArguments):
     run_id: str | None
     upload_summary: bool  # False: a later job of the pipeline uploads the (merged) summary
     cache_dir: Path | None  # None: the cache from the configuration
+    history: str | None  # --history; None: history from the configuration
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> Self:
@@ -94,6 +97,7 @@ class RunArguments(arguments.SelectionArguments):
             run_id=args.run_id,
             upload_summary=args.upload_summary,
             cache_dir=args.cache_dir,
+            history=args.history,
         )
 
 
@@ -124,6 +128,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=arguments.checked_as(OutputDirectory),
         help="host directory as Renovate's cache instead of cache.volume/cache.directory (e.g. Cache@2's path)",
     )
+    arguments.add_history(parser)
     parser.add_argument(
         "--no-upload-summary",
         dest="upload_summary",
@@ -167,10 +172,14 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             token_source=access.source if access is not None else None,
             on_token=announce,
         )
-        result = _sweep(plan, state, out, environ)
-        paths = write_report(result.report, plan.report_dir, published=published_in(environ))
+        history = plan.runner.history
+        url = history_url(history, args.history, environ)
+        durations = previous_durations(url, [repo.name for repo in plan.repos])
+        result = _sweep(plan, state, out, environ, durations)
+        recorded = record_sweep(result.report, url, failing_after=history.failing_after)
+        paths = write_report(recorded.report, plan.report_dir, published=published_in(environ), trends=recorded.trends)
         log.info("report_written", report=str(paths.json))
-        print_summary(result.report, plan.report_dir, out, environ, upload=args.upload_summary)
+        print_summary(recorded.report, plan.report_dir, out, environ, upload=args.upload_summary, history=recorded)
     return exit_code(result)
 
 
@@ -248,7 +257,9 @@ def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
     return client
 
 
-def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str, str]) -> SweepResult:
+def _sweep(
+    plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str, str], durations: Mapping[str, float]
+) -> SweepResult:
     log.info(
         "sweep_started",
         run_id=plan.run_id,
@@ -257,6 +268,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
         concurrency=plan.concurrency.describe(),
         image=plan.image,
         report_dir=str(plan.report_dir),
+        timed_by_history=len(durations),
     )
     with observer_for(plan.repos, out, environ) as observer:
         return run_sweep(
@@ -265,6 +277,7 @@ def _sweep(plan: SweepPlan, state: SweepState, out: TextIO, environ: Mapping[str
             concurrency=plan.concurrency,
             observer=observer,
             shard=plan.shard_label,
+            durations=durations,
         )
 
 

@@ -26,10 +26,10 @@ from runner.config.names import (
     RepositoryName,
     SecretName,
 )
-from runner.config.paths import ExistingDirectory, ExistingFile, OutputDirectory
+from runner.config.paths import ExistingDirectory, ExistingFile, OutputDirectory, OutputFile
 from runner.config.secret_rules import reject_literal_secrets, secret_references
 from runner.config.sizes import MemorySize
-from runner.config.urls import OrganizationUrl, ServiceUrl
+from runner.config.urls import HistoryUrl, OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 MAX_REPOSITORIES_PER_CONTAINER = 32
@@ -146,6 +146,37 @@ class CacheConfig(ConfigModel):
         return self
 
 
+class HistoryConfig(ConfigModel):
+    """The history store: every sweep's health and outcomes, kept across runs for trends and scheduling."""
+
+    enabled: bool = Field(default=True, description="false: nothing is recorded or read; reports show one run.")
+    path: OutputFile | None = Field(
+        default=None,
+        description="SQLite file of the history (relative to this file); null: history.sqlite in the runner's "
+        "state directory ($RENOVATE_RUNNER_STATE_DIR, else $XDG_STATE_HOME/renovate-runner, else "
+        "~/.local/state/renovate-runner), outside the report directory, which every sweep replaces.",
+    )
+    url: HistoryUrl | None = Field(
+        default=None,
+        description="A database URL instead of path, e.g. postgresql://renovate@db.example.com/renovate for a "
+        "store shared by several agents; the password comes from PGPASSWORD (or ~/.pgpass), never from here.",
+    )
+    failing_after: int = Field(
+        default=3,
+        ge=1,
+        description="A repository that failed in each of its last this many runs is flagged in the summary and "
+        "the pipeline.",
+    )
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        if self.path is not None and self.url is not None:
+            raise PydanticCustomError(
+                "history_path_and_url", "sets both path and url; keep one: path for SQLite, url for a database server"
+            )
+        return self
+
+
 DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"
 
 
@@ -218,6 +249,7 @@ class RunnerConfig(ConfigModel):
         default_factory=dict,
         description="Renovate secret name -> environment variable holding its value, read at run time.",
     )
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
 
     @model_validator(mode="after")
     def _global_secrets_are_mapped(self) -> Self:

@@ -54,8 +54,16 @@ def _output_directory(path: Path, info: ValidationInfo) -> Path:
     return resolved
 
 
+def _output_file(path: Path, info: ValidationInfo) -> Path:
+    resolved = _resolve(path, info)
+    if resolved.is_dir():
+        raise ValueError(f"'{path}' is a directory; name a file (it is created when missing)")
+    return resolved
+
+
 _PATH_SCHEMA = WithJsonSchema({"type": "string", "minLength": 1})
 
 ExistingFile = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_existing_file), _PATH_SCHEMA]
 ExistingDirectory = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_existing_directory), _PATH_SCHEMA]
 OutputDirectory = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_output_directory), _PATH_SCHEMA]
+OutputFile = Annotated[Path, BeforeValidator(_non_empty), AfterValidator(_output_file), _PATH_SCHEMA]

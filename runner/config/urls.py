@@ -1,4 +1,5 @@
-"""The Azure DevOps organization URL: checked, and normalised to end in `/`."""
+"""URLs in the configuration: the Azure DevOps organization's (normalised to end in `/`), other services', and the
+history store's database."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, WithJsonSchema
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 _EXAMPLE = "https://dev.azure.com/contoso/"
 # Plain http only for loopback service doubles: a bearer token must never cross a network unencrypted.
@@ -71,4 +74,38 @@ OrganizationUrl = Annotated[
             "description": f"Azure DevOps organization URL, e.g. {_EXAMPLE}",
         }
     ),
+]
+
+
+_HISTORY_SCHEMES = ("sqlite", "postgresql")
+
+
+def normalise_history_url(url: str) -> str:
+    """A database URL for the history store (SQLAlchemy's form: `postgresql://user@host/db`, `sqlite:///file`).
+
+    A password would be written into runner.yaml and shown in logs, so the URL must not hold one: libpq reads
+    PGPASSWORD or ~/.pgpass instead. Messages never repeat the URL.
+    """
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        raise ValueError(
+            "is not a database URL; write e.g. postgresql://renovate@db.example.com/renovate or sqlite:///history.db"
+        ) from None
+    if parsed.get_backend_name() not in _HISTORY_SCHEMES:
+        raise ValueError(
+            f"must be a {' or '.join(_HISTORY_SCHEMES)} URL, e.g. postgresql://renovate@db.example.com/renovate"
+        )
+    if parsed.password:
+        raise ValueError(
+            "must not contain a password; set PGPASSWORD (a secret variable in a pipeline) or use ~/.pgpass, "
+            "and change the password if it was real"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+HistoryUrl = Annotated[
+    str,
+    AfterValidator(normalise_history_url),
+    WithJsonSchema({"type": "string", "pattern": "^(sqlite|postgresql)", "description": "Database URL, no password"}),
 ]

@@ -53,6 +53,7 @@ def build_outcome(
         problems=problems,
         log=log,
         notes=(*notes, *found.notes, *omitted_note),
+        health=found.health,
     )
 
 

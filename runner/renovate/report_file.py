@@ -6,6 +6,9 @@ The report file (`RENOVATE_REPORT_TYPE=file`) is written by lib/instrumentation/
 - `packageFiles`: `{<manager>: [{packageFile, deps: [{depName, currentValue, currentVersion, updates:
   [{updateType, newVersion, newValue, newDigest, branchName}]}]}]}`, written after extraction and lookup, so
   it is there in dry runs too;
+- `libYearsWithStatus`: `{libYears: {managers: {<manager>: years}, total}, dependencyStatus: {outdated, total}}`
+  (since Renovate 40.10.0), in lookup-only and full runs, absent in extract-only ones; a dependency Renovate did
+  not look up carries `skipReason` in `packageFiles` (`github-token-required`, `unspecified-version`, ...);
 - `branches`: `[{branchName, prNo, prTitle, result, upgrades: [{depName, currentVersion, newVersion,
   packageFile, updateType, ...}]}]` from the repository cache, only in full runs. `prNo` names the branch's pull
   request whether or not this run changed it; Renovate logs a pull request it kept as it was only at debug level
@@ -18,6 +21,7 @@ repository, so top-level problems belong to it too.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from runner.renovate.logs import event_from_record, problem_from_event
-from runner.report.model import DependencyUpdate, Problem, PullRequest
+from runner.report.model import DependencyUpdate, Health, Problem, PullRequest, update_type_rank
 
 _SHORT_DIGEST = 12
 
@@ -58,6 +62,7 @@ class _Dependency(_RenovateShape):
     current_value: str | None = None
     current_version: str | None = None
     current_digest: str | None = None
+    skip_reason: str | None = None
     updates: list[_LookupUpdate] = []
 
 
@@ -86,10 +91,26 @@ class _Branch(_RenovateShape):
     upgrades: list[_BranchUpgrade] = []
 
 
+class _LibYears(_RenovateShape):
+    managers: dict[str, float] = {}
+    total: float | None = None
+
+
+class _DependencyStatus(_RenovateShape):
+    outdated: int | None = None
+    total: int | None = None
+
+
+class _LibYearsWithStatus(_RenovateShape):
+    lib_years: _LibYears = _LibYears()
+    dependency_status: _DependencyStatus = _DependencyStatus()
+
+
 class _RepoSection(_RenovateShape):
     problems: list[dict[str, Any]] = []
     branches: list[_Branch] = []
     package_files: dict[str, list[_PackageFile]] = {}
+    lib_years_with_status: _LibYearsWithStatus | None = None
 
 
 class _RenovateReport(_RenovateShape):
@@ -105,6 +126,7 @@ class ReportFileContents:
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
     prs: tuple[PullRequest, ...] = ()  # every branch's pull request, as `unchanged`
+    health: Health | None = None
 
 
 def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
@@ -129,6 +151,7 @@ def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
         problems=(*problems, *_problems(section.problems)),
         notes=(),
         prs=_pull_requests(section),
+        health=_health(section),
     )
 
 
@@ -179,6 +202,27 @@ def _updates(section: _RepoSection) -> tuple[DependencyUpdate, ...]:
             elif known.branch is None:
                 found[_identity(planned)] = dataclasses.replace(known, branch=planned.branch)
     return tuple(found.values())
+
+
+def _health(section: _RepoSection) -> Health:
+    outdated_by_type: Counter[str] = Counter()
+    skipped_by_reason: Counter[str] = Counter()
+    for package_files in section.package_files.values():
+        for dep in (dep for package_file in package_files for dep in package_file.deps):
+            if dep.skip_reason:
+                skipped_by_reason[dep.skip_reason] += 1
+            kinds = [update.update_type or "unknown" for update in dep.updates]
+            if kinds:
+                outdated_by_type[min(kinds, key=update_type_rank)] += 1
+    status = section.lib_years_with_status
+    return Health(
+        libyears=status.lib_years.total if status else None,
+        libyears_by_manager=dict(sorted(status.lib_years.managers.items())) if status else {},
+        outdated=status.dependency_status.outdated if status else None,
+        dependencies=status.dependency_status.total if status else None,
+        outdated_by_type=dict(sorted(outdated_by_type.items(), key=lambda item: update_type_rank(item[0]))),
+        skipped_by_reason=dict(sorted(skipped_by_reason.items())),
+    )
 
 
 def _pull_requests(section: _RepoSection) -> tuple[PullRequest, ...]:

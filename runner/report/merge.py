@@ -19,6 +19,8 @@ import structlog
 
 from runner import __version__
 from runner.errors import ReportError
+from runner.history.recording import RecordedSweep
+from runner.report.fleet import Trends
 from runner.report.json_report import read_report
 from runner.report.markdown import Published
 from runner.report.model import RepoOutcome, RunReport
@@ -46,45 +48,64 @@ class MergeResult:
     shards: tuple[str, ...]  # the labels merged, e.g. ("1/3", "2/3"); empty for unsharded reports
     missing_shards: tuple[str, ...]  # shards of the run that were not given, e.g. ("3/3",)
     logs_copied: int
+    history_problem: str | None = None  # why the merged run could not be recorded in the history store
+    trends: Trends | None = None
 
 
-def merge_report_dirs(directories: Sequence[Path], out: Path, *, published: Published | None = None) -> MergeResult:
-    """Merge the report.json of each directory; write report.json, summary.md, junit.xml and logs/ to `out`."""
+def merge_report_dirs(
+    directories: Sequence[Path],
+    out: Path,
+    *,
+    published: Published | None = None,
+    record: Callable[[RunReport], RecordedSweep] | None = None,
+) -> MergeResult:
+    """Merge the report.json of each directory; write report.json, summary.md, junit.xml and logs/ to `out`.
+
+    `record`: records the merged run in the history store (once for the whole run) and gives its trends.
+    """
     _refuse_output_among_inputs(directories, out)
     shards = [read_shard(directory) for directory in directories]
-    report = merge_reports(shards)
+    merged = merge_reports(shards)
+    recorded = record(merged) if record is not None else RecordedSweep(report=merged, trends=None)
+    report = recorded.report
     logs_copied = copy_logs(shards, out / LOGS_DIR)
     # Last, so a merged report.json never names logs that are not there yet.
-    paths = write_report(report, out, published=published)
-    merged = [shard.shard for shard in shards if shard.shard is not None]
+    paths = write_report(report, out, published=published, trends=recorded.trends)
+    labels = [shard.shard for shard in shards if shard.shard is not None]
     return MergeResult(
         report=report,
         paths=paths,
-        shards=tuple(shard.label for shard in sorted(merged, key=lambda shard: shard.index)),
-        missing_shards=_missing_shards(merged),
+        shards=tuple(shard.label for shard in sorted(labels, key=lambda shard: shard.index)),
+        missing_shards=_missing_shards(labels),
         logs_copied=logs_copied,
+        history_problem=recorded.problem,
+        trends=recorded.trends,
     )
 
 
-def read_shard(directory: Path) -> ShardReport:
+def read_shard(directory: Path, *, action: str = "merge") -> ShardReport:
+    """One report directory's report.json; `action` (merge, import) is what the messages say could not be done."""
     path = directory / JSON_NAME
     if not path.is_file():
         raise ReportError(
-            f"cannot merge: {path} does not exist; pass the directories the shard jobs wrote their reports into"
+            f"cannot {action}: {path} does not exist; pass the directories "
+            + ("the shard jobs wrote their reports into" if action == "merge" else "sweeps wrote their reports into")
         )
     try:
         report = read_report(path)
     except (OSError, ValueError) as error:
-        raise ReportError(f"cannot merge: {path} is not a report this runner can read: {error}") from None
+        raise ReportError(f"cannot {action}: {path} is not a report this runner can read: {error}") from None
     try:
         shard = parse_shard(report.shard) if report.shard is not None else None
     except ValueError as error:
-        raise ReportError(f"cannot merge: {path} has a shard field that is not I/N: {error}") from None
+        raise ReportError(f"cannot {action}: {path} has a shard field that is not I/N: {error}") from None
     try:
         for time in (report.started_at, report.finished_at):
             _utc_time(time)
     except ValueError as error:
-        raise ReportError(f"cannot merge: {path} has a start or finish time that cannot be ordered: {error}") from None
+        raise ReportError(
+            f"cannot {action}: {path} has a start or finish time that cannot be ordered: {error}"
+        ) from None
     return ShardReport(directory=directory, report=report, shard=shard)
 
 

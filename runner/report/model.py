@@ -10,7 +10,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 3  # 2: concurrency and concurrency_basis; 3: organization
+REPORT_VERSION = 4  # 2: concurrency and concurrency_basis; 3: organization; 4: health, pull requests opened_at
+
+
+# Most consequential first; Renovate's other update types follow alphabetically.
+UPDATE_TYPE_ORDER = ("major", "minor", "patch", "pin", "digest", "pinDigest", "lockFileMaintenance")
+
+
+def update_type_rank(update_type: str) -> tuple[int, str]:
+    """Sort key for Renovate updateTypes: the most consequential first."""
+    known = UPDATE_TYPE_ORDER.index(update_type) if update_type in UPDATE_TYPE_ORDER else len(UPDATE_TYPE_ORDER)
+    return (known, update_type)
 
 
 class Status(StrEnum):
@@ -61,6 +71,24 @@ class PullRequest:
     title: str
     branch: str | None
     action: Literal["created", "updated", "unchanged"]  # unchanged: open, and already as Renovate wants it
+    # When the pull request was first seen open: this run's start for one it created, else from the history
+    # store (Renovate's report file has no creation time); None when neither knows.
+    opened_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Health:
+    """A repository's dependency health from Renovate's report file (`libYearsWithStatus` and `packageFiles`).
+
+    Libyears: for each outdated dependency, the years between the release in use and the newest one, summed.
+    """
+
+    libyears: float | None  # None when Renovate's report had no libYearsWithStatus (extract-only, or it failed)
+    libyears_by_manager: dict[str, float]
+    outdated: int | None  # dependencies with an update, as Renovate counts them
+    dependencies: int | None  # dependencies Renovate counted
+    outdated_by_type: dict[str, int]  # dependencies by their most consequential update's updateType
+    skipped_by_reason: dict[str, int]  # dependencies Renovate did not look up, by skipReason
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +113,7 @@ class RepoOutcome:
     problems: tuple[Problem, ...] = ()
     log: str | None = None  # path of the NDJSON log, relative to the report directory
     notes: tuple[str, ...] = ()  # e.g. a shortened timeout, unparsed long lines
+    health: Health | None = None  # None when Renovate's report file had no entry for the repository
 
     @property
     def updates_by_type(self) -> dict[str, int]:
@@ -118,11 +147,14 @@ class RunReport:
 
 __all__ = [
     "REPORT_VERSION",
+    "UPDATE_TYPE_ORDER",
     "DependencyUpdate",
+    "Health",
     "Problem",
     "PullRequest",
     "Reason",
     "RepoOutcome",
     "RunReport",
     "Status",
+    "update_type_rank",
 ]

@@ -9,6 +9,8 @@ What it implements, as Renovate 44 reads it (lib/modules/datasource/npm/get.ts a
 - the PyPI JSON API: ``GET /pypi/<name>/json``, names matched after PEP 503 normalization. The body carries
   ``info`` (``name``, ``version``, ``home_page``, ``project_urls``) and ``releases``, one sdist entry per
   version with its ``upload_time``.
+- new releases while it runs (`publish`): a test moves the versions between two sweeps, as time does to a
+  real registry, and the next lookup sees the release with its publish time and `latest` moved to it.
 - a request log: every request, answered or not, is recorded as (method, path, status), so tests can assert
   that Renovate asked this registry for exactly the expected packages. Unknown names get 404; methods other
   than GET get 405.
@@ -27,6 +29,7 @@ asking again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -258,6 +261,18 @@ class RegistryDouble:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def publish(self, name: str, version: str, published_at: str) -> None:
+        """Release `version` of the npm package `name` at `published_at` (ISO 8601) and make it `latest`."""
+        packages = self._server.packages
+        package = packages.npm[name]
+        released = package.model_copy(
+            update={
+                "versions": {**package.versions, version: published_at},
+                "dist_tags": {**package.dist_tags, "latest": version},
+            }
+        )
+        self._server.packages = dataclasses.replace(packages, npm={**packages.npm, name: released})
 
     def stall(self, *names: str) -> None:
         """From now on, lookups of these npm packages hang without an answer (recorded with status 0)."""

@@ -272,3 +272,15 @@ def test_a_stalled_package_gets_no_answer_until_the_client_gives_up() -> None:
         status, _, _ = _get(f"{registry.base_url}/express")  # other packages still answer
         assert status == 200
         assert [(request.path, request.status) for request in registry.requests] == [("/lodash", 0), ("/express", 200)]
+
+
+def test_a_published_release_is_served_as_latest_from_the_next_lookup(registry_double: RegistryDouble) -> None:
+    registry_double.publish("express", "5.2.0", "2025-12-01T10:00:00.000Z")
+
+    status, body, _ = _get(f"{registry_double.base_url}/express")
+
+    assert status == 200
+    assert body["dist-tags"]["latest"] == "5.2.0"
+    assert list(body["versions"])[-1] == "5.2.0"
+    assert body["time"]["5.2.0"] == "2025-12-01T10:00:00.000Z"
+    assert body["time"]["modified"] == "2025-12-01T10:00:00.000Z"

@@ -12,6 +12,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from runner.history.database import sqlite_url
+from runner.history.location import HISTORY_FILE
+from runner.history.store import HistoryStore
 from runner.renovate.container import LABEL_REPOSITORY
 from runner.repo_run import log_path
 from tests.integration.scripted.workspace import Workspace, containers_of
@@ -99,3 +102,11 @@ def test_a_signal_cancels_the_sweep_removes_its_containers_and_still_writes_the_
     assert all("before it ran" in output.outcomes[name]["detail"] for name in names - running)
     assert {name: output.junit_verdict(name) for name in names} == dict.fromkeys(names, "skipped")
     assert "**interrupted**" in output.summary
+    # The history holds the interrupted run whole (one transaction, after the containers were stopped): every
+    # repository, cancelled, which neither extends nor breaks a failure streak.
+    with HistoryStore(sqlite_url(workspace.state_dir / HISTORY_FILE)) as history:
+        trends = history.trends()
+    assert [(run.run_id, run.repositories, run.failed) for run in trends.runs] == [(run_id, 3, 0)]
+    assert {name: tuple(point.status.value for point in trends.points(name)) for name in names} == dict.fromkeys(
+        names, ("cancelled",)
+    )

@@ -13,6 +13,7 @@ from runner.commands.run import SweepPlan
 from runner.config import SweepConfig, load_config
 from runner.repo_run import SweepState
 from runner.run_context import RunContext
+from tests.postgres import postgres_fixture, store_url_fixture  # noqa: F401 - fixtures, found by name
 from tests.unit.sign_in import clear_auth_environment
 
 ConfigFactory = Callable[..., SweepConfig]

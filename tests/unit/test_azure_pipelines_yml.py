@@ -41,6 +41,7 @@ from .pipeline_files import (
     parameters,
     pipeline_invocations,
     schema_errors,
+    steps,
     task,
 )
 
@@ -231,6 +232,25 @@ def test_the_pipeline_names_its_configuration_and_hands_the_cache_directory_to_t
     assert "chown" not in template_text
 
 
+def test_the_history_travels_between_runs_and_the_report_job_records_it() -> None:
+    """Fresh agents: the report job restores the newest recorded history and saves a new entry under the run; the
+    sweep jobs restore it for scheduling but save under keys of their own, never the recorded history's."""
+    template = load_file(TEMPLATE_FILE)
+    sweep_cache, report_cache = (
+        next(
+            step for step in steps(job(template, name)) if step.get("displayName", "").startswith("Restore the history")
+        )
+        for name in ("sweep", "report")
+    )
+    assert report_cache["inputs"]["key"] == '"renovate-history" | "fleet" | "$(Build.BuildId)"'
+    assert report_cache["inputs"]["restoreKeys"].strip() == '"renovate-history" | "fleet"'
+    assert sweep_cache["inputs"]["restoreKeys"].strip() == '"renovate-history" | "fleet"'
+    assert not sweep_cache["inputs"]["key"].startswith('"renovate-history" | "fleet"')
+    assert sweep_cache["inputs"]["path"] == report_cache["inputs"]["path"] == "$(historyDir)"
+    template_text = TEMPLATE_FILE.read_text(encoding="utf-8")
+    assert template_text.count('args+=(--history "$(historyDir)/history.sqlite")') == 2
+
+
 @pytest.mark.parametrize("path", [PIPELINE_FILE, CONSUMER_PIPELINE_FILE, TEMPLATE_FILE])
 def test_the_log_level_parameter_offers_the_cli_choices(path: Path) -> None:
     log_level = parameters(load_file(path))["logLevel"]
@@ -258,8 +278,9 @@ def test_every_runner_command_and_flag_in_the_template_exists(template: Pipeline
             "--dry-run",
             "--image",
             "--repo",
+            "--history",
         },
-        ("report", "merge"): {"--log-level", "--out"},
+        ("report", "merge"): {"--log-level", "--out", "--config", "--history"},
     }
 
 

@@ -253,6 +253,7 @@ REQUIRED_ARGUMENTS = {
     "publish-extension": ["--vsix", "x.vsix"],
     "marketplace-events": ["--publisher", "contoso", "--extension", "tasks"],
     "report merge": ["shard-1", "--out", "merged"],
+    "history import": ["old-report"],
 }
 
 

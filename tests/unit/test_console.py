@@ -18,6 +18,8 @@ from runner.console import (
     print_summary,
     summary_table,
 )
+from runner.history.recording import RecordedSweep
+from runner.report.fleet import RepoPoint, Trends
 from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, RunReport, Status
 from tests.unit.conftest import ConfigFactory
 
@@ -336,3 +338,52 @@ def test_a_run_told_that_a_later_job_merges_does_not_upload_the_summary(tmp_path
     lines = out.getvalue().splitlines()
     assert not any(line.startswith("##vso[task.uploadsummary]") for line in lines)
     assert "##vso[task.complete result=SucceededWithIssues;]repositories: 1 succeeded, 1 failed" in lines
+
+
+def _failing_history(streak: int) -> RecordedSweep:
+    points = tuple(
+        RepoPoint(
+            run_id=f"run-{n}",
+            started_at=f"2025-11-0{n + 1}T00:00:00+00:00",
+            status=Status.FAILED,
+            libyears=None,
+            outdated=None,
+            dependencies=None,
+            duration_s=1.0,
+        )
+        for n in range(streak)
+    )
+    trends = Trends(repositories={"Platform/billing": points}, failing_after=3)
+    return RecordedSweep(report=report(failed()), trends=trends)
+
+
+def test_a_repository_failing_run_after_run_is_a_pipeline_warning(tmp_path: Path) -> None:
+    out = io.StringIO()
+
+    print_summary(report(failed()), tmp_path, out, PIPELINE, history=_failing_history(4))
+
+    assert (
+        "##vso[task.logissue type=warning;]Platform/billing failed in each of its last 4 runs; look at its log "
+        "and fix the cause" in out.getvalue().splitlines()
+    )
+
+
+def test_below_the_threshold_nothing_is_flagged_and_a_broken_store_is_said(tmp_path: Path) -> None:
+    out = io.StringIO()
+    broken = RecordedSweep(report=report(failed()), trends=None, problem="could not open the history store: x")
+
+    print_summary(report(failed()), tmp_path, out, PIPELINE, history=_failing_history(2))
+    print_summary(report(failed()), tmp_path, out, {}, history=broken)
+
+    lines = out.getvalue().splitlines()
+    assert not any("failed in each of its last" in line for line in lines)
+    assert "warning: history store not used: could not open the history store: x" in lines
+
+
+def test_a_shard_leaves_the_history_warnings_to_the_job_that_uploads_the_summary(tmp_path: Path) -> None:
+    out = io.StringIO()
+
+    print_summary(report(failed(), shard="1/2"), tmp_path, out, PIPELINE, history=_failing_history(4))
+    print_summary(report(failed()), tmp_path, out, PIPELINE, upload=False, history=_failing_history(4))
+
+    assert "failed in each of its last" not in out.getvalue()

@@ -180,7 +180,15 @@ def test_a_pipeline_sweep_pushes_branches_and_opens_the_pull_requests_it_reports
     for pr in first_sweep.pull_requests:
         branch = pr.source_ref.removeprefix("refs/heads/")
         listed = sweep.outcomes[pr.repository]["prs"]
-        assert {"number": pr.id, "title": pr.title, "branch": branch, "action": "created"} in listed
+        # Created in this run: open since the run started (the history store dates it for later sweeps).
+        opened = sweep.report["started_at"]
+        assert {
+            "number": pr.id,
+            "title": pr.title,
+            "branch": branch,
+            "action": "created",
+            "opened_at": opened,
+        } in listed
         project, name = pr.repository.split("/")
         page = f"{devops.organization_url.rstrip('/')}/{project}/_git/{name}/pullrequest/{pr.id}"
         assert f"[!{pr.id}]({page}) created: {pr.title}" in sweep.summary  # linked to its Azure DevOps page
@@ -239,6 +247,8 @@ def test_a_second_sweep_keeps_the_pull_requests_instead_of_opening_them_again(fi
         assert sorted((pr["number"], pr["title"], pr["action"]) for pr in listed) == sorted(
             (pr.id, pr.title, "unchanged") for pr in kept
         )
+        # Open since the first sweep, which the history store recorded (Renovate's report has no creation time).
+        assert {pr["opened_at"] for pr in listed} == {first_sweep.output.report["started_at"]}
         said = {line.get("msg") for line in second.renovate_log(repository)}
         assert {f"Pull Request #{pr.id} does not need updating" for pr in kept} <= said
         row = next(line for line in second.summary.splitlines() if line.startswith(f"| {repository} |"))

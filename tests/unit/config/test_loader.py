@@ -372,3 +372,42 @@ def test_objects_can_be_built_in_python_with_field_names(tmp_path: Path) -> None
     assert runner.report_dir.is_absolute()
     with pytest.raises(ValidationError):
         RepoConfig(repository="Platform/api", local=tmp_path, source=tmp_path / "api.yaml")
+
+
+def test_history_settings_resolve_their_path_and_check_their_url(write_config: WriteConfig) -> None:
+    config_dir = write_config(
+        ORGANIZATION + "history:\n  path: state/h.sqlite\n  failing_after: 5\n",
+        {"api.yaml": "repository: Platform/api\n"},
+    )
+
+    history = load_config(config_dir).runner.history
+
+    assert history.path == (config_dir / "state" / "h.sqlite").resolve()
+    assert (history.url, history.failing_after, history.enabled) == (None, 5, True)
+
+
+@pytest.mark.parametrize(
+    ("history", "key", "message"),
+    [
+        (
+            "  url: postgresql://renovate:hunter2@db.example.com/renovate\n",
+            "history.url",
+            "must not contain a password; set PGPASSWORD",
+        ),
+        ("  url: mysql://renovate@db.example.com/renovate\n", "history.url", "must be a sqlite or postgresql URL"),
+        ("  path: h.sqlite\n  url: postgresql://renovate@db/renovate\n", "history", "sets both path and url"),
+        ("  failing_after: 0\n", "history.failing_after", "must be at least 1, not 0"),
+    ],
+)
+def test_bad_history_settings_are_reported_at_their_key(
+    write_config: WriteConfig, history: str, key: str, message: str
+) -> None:
+    config_dir = write_config(ORGANIZATION + "history:\n" + history, {"api.yaml": "repository: Platform/api\n"})
+
+    with pytest.raises(ConfigInvalid) as caught:
+        load_config(config_dir)
+
+    [problem] = caught.value.problems
+    assert (problem.file.name, problem.key) == ("runner.yaml", key)
+    assert message in str(problem)
+    assert "hunter2" not in str(caught.value)

@@ -49,3 +49,50 @@ def test_top_level_report_problems_belong_to_the_repository(tmp_path: Path) -> N
 
     assert found.problems == (Problem(level="error", message="Fatal error: Authentication failure"),)
     assert len(found.notes) == 1  # and no entry for the repository
+
+
+def test_health_comes_from_libyears_and_the_package_files() -> None:
+    health = read_report_file(DATA / "report-full.json", "Platform/web-app").health
+
+    assert health is not None
+    assert health.libyears == 0.32
+    assert health.libyears_by_manager == {"dockerfile": 0, "npm": 0.32}
+    assert (health.outdated, health.dependencies) == (3, 6)
+    # express major, lodash patch, node digest: each dependency once, by its most consequential update
+    assert health.outdated_by_type == {"major": 1, "patch": 1, "digest": 1}
+    assert health.skipped_by_reason == {"unspecified-version": 1}
+
+
+def test_dependencies_skipped_for_a_missing_github_token_are_counted(tmp_path: Path) -> None:
+    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
+    section = report["repositories"]["Platform/web-app"]
+    deps = [
+        {"depName": f"actions/tool-{n}", "datasource": "github-releases", "skipReason": "github-token-required"}
+        for n in range(3)
+    ]
+    section["packageFiles"]["regex"] = [{"packageFile": "tools.txt", "deps": deps}]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+    health = read_report_file(path, "Platform/web-app").health
+
+    assert health is not None
+    assert health.skipped_by_reason == {"github-token-required": 3, "unspecified-version": 1}
+
+
+def test_an_extract_only_report_has_health_without_libyears(tmp_path: Path) -> None:
+    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
+    del report["repositories"]["Platform/web-app"]["libYearsWithStatus"]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+    health = read_report_file(path, "Platform/web-app").health
+
+    assert health is not None
+    assert (health.libyears, health.outdated, health.dependencies) == (None, None, None)
+    assert health.libyears_by_manager == {}
+    assert health.outdated_by_type == {"major": 1, "patch": 1, "digest": 1}
+
+
+def test_a_missing_report_file_gives_no_health(tmp_path: Path) -> None:
+    assert read_report_file(tmp_path / "missing.json", "Platform/web-app").health is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.report.model import DependencyUpdate, Problem, PullRequest, Reason, RepoOutcome, RunReport, Status
+from runner.report.model import DependencyUpdate, Health, Problem, PullRequest, Reason, RepoOutcome, RunReport, Status
 
 
 def update(dependency: str, current: str | None, new: str | None, update_type: str) -> DependencyUpdate:
@@ -47,11 +47,20 @@ def make_report() -> RunReport:
                         title="Update lodash | to v4.17.21",
                         branch="renovate/lodash",
                         action="created",
+                        opened_at="2025-11-29T09:30:00+00:00",
                     ),
                     PullRequest(number=17, title="Update express to v5", branch=None, action="updated"),
                 ),
                 problems=(Problem(level="warning", message="Failed to look up *left-pad* | 404"),),
                 log="logs/Platform%2Fweb-app.ndjson",
+                health=Health(
+                    libyears=3.5,
+                    libyears_by_manager={"dockerfile": 0.5, "npm": 3.0},
+                    outdated=3,
+                    dependencies=10,
+                    outdated_by_type={"major": 1, "minor": 1, "patch": 1},
+                    skipped_by_reason={"github-token-required": 2},
+                ),
             ),
             RepoOutcome(
                 repository="Platform/billing",

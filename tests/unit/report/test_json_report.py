@@ -43,8 +43,18 @@ def test_the_document_has_the_fields_readers_rely_on(report: RunReport) -> None:
         "title": "Update lodash | to v4.17.21",
         "branch": "renovate/lodash",
         "action": "created",
+        "opened_at": "2025-11-29T09:30:00+00:00",
+    }
+    assert first["health"] == {
+        "libyears": 3.5,
+        "libyears_by_manager": {"dockerfile": 0.5, "npm": 3.0},
+        "outdated": 3,
+        "dependencies": 10,
+        "outdated_by_type": {"major": 1, "minor": 1, "patch": 1},
+        "skipped_by_reason": {"github-token-required": 2},
     }
     assert document["repositories"][1]["reason"] == "renovate"
+    assert document["repositories"][1]["health"] is None
 
 
 def test_the_document_validates_against_the_generated_schema(report: RunReport) -> None:

@@ -10,8 +10,9 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
+from runner.report.fleet import RepoPoint, RunPoint, Trends
 from runner.report.markdown import ARTIFACT_ENV, Published, code, link, published_in, render_summary, text
-from runner.report.model import PullRequest, RunReport
+from runner.report.model import PullRequest, RunReport, Status
 
 PARSER = MarkdownIt("commonmark").enable("table")
 RENDERER = RendererHTML()
@@ -33,6 +34,11 @@ def tables(markdown: str) -> list[list[list[str]]]:
     return found
 
 
+def overview(markdown: str) -> list[list[str]]:
+    """The table with one row per repository."""
+    return next(table for table in tables(markdown) if table[0][0] == "Repository")
+
+
 def paragraphs(markdown: str) -> list[str]:
     tokens = PARSER.parse(markdown)
     return [
@@ -47,13 +53,13 @@ def render_inline(token: Token) -> str:
 
 
 def test_the_overview_table_has_one_row_per_repository(report: RunReport) -> None:
-    overview = tables(render_summary(report))[0]
+    rows = overview(render_summary(report))
 
-    assert overview[0] == ["Repository", "Status", "Updates", "PRs", "Duration", "Log"]
-    assert len(overview) == 1 + len(report.repositories)
-    assert all(len(row) == 6 for row in overview)
-    assert [row[0] for row in overview[1:]] == [outcome.repository for outcome in report.repositories]
-    assert [row[1] for row in overview[1:]] == [
+    assert rows[0] == ["Repository", "Status", "Updates", "Libyears", "PRs", "Duration", "Log"]
+    assert len(rows) == 1 + len(report.repositories)
+    assert all(len(row) == 7 for row in rows)
+    assert [row[0] for row in rows[1:]] == [outcome.repository for outcome in report.repositories]
+    assert [row[1] for row in rows[1:]] == [
         "✅ succeeded",
         "❌ failed",
         "⏱️ timed out",
@@ -64,16 +70,17 @@ def test_the_overview_table_has_one_row_per_repository(report: RunReport) -> Non
 
 
 def test_a_row_shows_updates_by_type_prs_duration_and_log(report: RunReport) -> None:
-    web_app = tables(render_summary(report))[0][1]
+    web_app = overview(render_summary(report))[1]
 
     assert web_app[2] == "1 major, 1 minor, 1 patch"  # most consequential first
-    assert web_app[3] == "1 created, 1 updated"
-    assert web_app[4] == "28s"
+    assert web_app[3] == "3.50"
+    assert web_app[4] == "1 created, 1 updated"
+    assert web_app[5] == "28s"
     # The log file is named Platform%2Fweb-app.ndjson: the link must not decode %2F into a directory.
-    assert web_app[5] == '<a href="logs/Platform%252Fweb-app.ndjson">logs/Platform%2Fweb-app.ndjson</a>'
-    skipped = tables(render_summary(report))[0][6]
-    assert skipped[2:4] == ["-", "-"]
-    assert skipped[5] == "-"
+    assert web_app[6] == '<a href="logs/Platform%252Fweb-app.ndjson">logs/Platform%2Fweb-app.ndjson</a>'
+    skipped = overview(render_summary(report))[6]
+    assert skipped[2:5] == ["-", "-", "-"]
+    assert skipped[6] == "-"
 
 
 def test_a_row_counts_pull_requests_kept_unchanged(report: RunReport) -> None:
@@ -83,13 +90,13 @@ def test_a_row_counts_pull_requests_kept_unchanged(report: RunReport) -> None:
 
     summary = render_summary(again)
 
-    assert tables(summary)[0][1][3] == "1 created, 1 updated, 1 unchanged"
+    assert overview(summary)[1][4] == "1 created, 1 updated, 1 unchanged"
     assert "!7 unchanged: Update typescript to v5" in summary
 
 
 def test_details_list_updates_prs_and_problems(report: RunReport) -> None:
     summary = render_summary(report)
-    updates = tables(summary)[1]
+    updates = next(table for table in tables(summary) if table[0][0] == "Dependency")
 
     assert updates[0] == ["Dependency", "From", "To", "Type", "File", "Branch"]
     assert updates[1] == [
@@ -133,7 +140,7 @@ def test_the_header_states_the_run(report: RunReport) -> None:
 def test_an_empty_run_renders_an_empty_table(report: RunReport) -> None:
     summary = render_summary(dataclasses.replace(report, repositories=(), dry_run=True, interrupted=True))
 
-    assert tables(summary) == [[["Repository", "Status", "Updates", "PRs", "Duration", "Log"]]]
+    assert tables(summary) == [[["Repository", "Status", "Updates", "Libyears", "PRs", "Duration", "Log"]]]
     assert "**0 repositories**\n" in summary
     assert "dry run · **interrupted**" in summary
 
@@ -211,13 +218,13 @@ def test_without_an_organization_a_pull_request_is_plain_text(report: RunReport)
 def test_in_a_pipeline_the_log_is_named_in_the_published_artifact(report: RunReport) -> None:
     summary = render_summary(report, published=Published(artifact="shard-1-attempt-1"))
 
-    log_cell = tables(summary)[0][1][5]
+    log_cell = overview(summary)[1][6]
     assert log_cell == "<code>logs/Platform%2Fweb-app.ndjson</code> in the artifact <code>shard-1-attempt-1</code>"
     assert "<a " not in log_cell
 
 
 def test_in_a_pipeline_that_names_no_artifact_the_log_is_still_text(report: RunReport) -> None:
-    log_cell = tables(render_summary(report, published=Published(artifact=None)))[0][1][5]
+    log_cell = overview(render_summary(report, published=Published(artifact=None)))[1][6]
 
     assert log_cell == "<code>logs/Platform%2Fweb-app.ndjson</code> in the run's report artifact"
 
@@ -235,3 +242,89 @@ def test_where_the_report_is_published_comes_from_the_pipeline(
     environ: dict[str, str], expected: Published | None
 ) -> None:
     assert published_in(environ) == expected
+
+
+def _history(report: RunReport, libyears: list[float], statuses: list[Status]) -> Trends:
+    """Recorded runs before this one (and this one last), with Platform/web-app's libyears and billing's statuses."""
+    names = [f"run-{n}" for n in range(len(libyears) - 1)] + [report.run_id]
+    web_app = tuple(
+        RepoPoint(
+            run_id=name,
+            started_at=name,
+            status=Status.SUCCEEDED,
+            libyears=value,
+            outdated=3,
+            dependencies=10,
+            duration_s=1.0,
+        )
+        for name, value in zip(names, libyears, strict=True)
+    )
+    billing = tuple(
+        RepoPoint(
+            run_id=name, started_at=name, status=status, libyears=None, outdated=None, dependencies=None, duration_s=1.0
+        )
+        for name, status in zip(names, statuses, strict=True)
+    )
+    runs = tuple(
+        RunPoint.of(run_id=name, started_at=name, duration_s=5.0, points=[web, bill])
+        for name, web, bill in zip(names, web_app, billing, strict=True)
+    )
+    return Trends(runs=runs, repositories={"Platform/web-app": web_app, "Platform/billing": billing})
+
+
+def test_the_fleet_section_comes_first_with_totals(report: RunReport) -> None:
+    summary = render_summary(report)
+    fleet = tables(summary)[0]
+
+    assert summary.index("## Fleet") < summary.index("| Repository |")
+    assert fleet[1] == ["Libyears", "3.50", "-"]  # no history to compare with
+    assert fleet[2] == ["Outdated dependencies", "3 of 10", "-"]
+    assert fleet[3] == ["Open pull requests", "2", ""]
+    assert fleet[4] == ["Skipped dependencies", "2 github-token-required", ""]
+    assert "- Platform/web-app: 3.50 libyears, 3 of 10 outdated" in summary
+
+
+def test_the_fleet_section_shows_the_change_since_the_last_run_and_trends(report: RunReport) -> None:
+    failed = [Status.FAILED] * 3
+    summary = render_summary(report, trends=_history(report, [1.0, 5.0, 3.5], failed))
+    fleet = tables(summary)[0]
+
+    assert fleet[1] == ["Libyears", "3.50", "-1.50"]
+    assert fleet[2] == ["Outdated dependencies", "3 of 10", "±0"]
+    assert overview(summary)[1][3] == "3.50 ▁█▅"
+    assert "- Platform/web-app: 3.50 libyears, 3 of 10 outdated ▁█▅" in summary
+    assert "- Platform/billing: failed in the last 3 runs" in summary
+
+
+def test_the_first_recorded_run_says_so(report: RunReport) -> None:
+    fleet = tables(render_summary(report, trends=_history(report, [3.5], [Status.FAILED])))[0]
+
+    assert fleet[1] == ["Libyears", "3.50", "first recorded run"]
+
+
+def test_a_repository_is_flagged_only_once_it_failed_in_each_of_the_last_n_runs(report: RunReport) -> None:
+    summary = render_summary(report, trends=_history(report, [1.0, 5.0, 3.5], [Status.SUCCEEDED, *[Status.FAILED] * 2]))
+
+    assert "Platform/billing: failed" not in summary
+    assert "Failing run after run" not in summary
+
+
+def test_a_run_without_health_or_history_has_no_fleet_section(report: RunReport) -> None:
+    bare = dataclasses.replace(
+        report, repositories=tuple(dataclasses.replace(o, health=None) for o in report.repositories)
+    )
+
+    assert "## Fleet" not in render_summary(bare)
+
+
+def test_a_pull_request_seen_in_earlier_runs_shows_its_age(report: RunReport) -> None:
+    web_app = report.repositories[0]
+    kept = PullRequest(
+        number=7, title="Update x", branch="renovate/x", action="unchanged", opened_at="2025-11-17T09:30:00+00:00"
+    )
+    aged = dataclasses.replace(report, repositories=(dataclasses.replace(web_app, prs=(*web_app.prs, kept)),))
+
+    summary = render_summary(aged)
+
+    assert "!7 unchanged (open 12 days): Update x" in "\n".join(paragraphs(summary))
+    assert tables(summary)[0][3] == ["Open pull requests", "3 (oldest open 12 days)", ""]

@@ -12,6 +12,8 @@ import pytest
 
 from runner.cli import main
 from runner.errors import ReportError
+from runner.history.database import sqlite_url
+from runner.history.store import HistoryStore
 from runner.report.json_report import read_report
 from runner.report.markdown import ARTIFACT_ENV
 from runner.report.merge import merge_report_dirs
@@ -56,6 +58,10 @@ def two_shards(tmp_path: Path) -> tuple[Path, Path]:
     return write_shard(tmp_path / "shard-1", first), write_shard(tmp_path / "shard-2", second)
 
 
+def _without_pr_ages(outcome: RepoOutcome) -> RepoOutcome:
+    return dataclasses.replace(outcome, prs=tuple(dataclasses.replace(pr, opened_at=None) for pr in outcome.prs))
+
+
 def test_merging_two_shards_gives_one_report_of_the_whole_run(
     capsys: pytest.CaptureFixture[str], two_shards: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -69,8 +75,9 @@ def test_merging_two_shards_gives_one_report_of_the_whole_run(
     merged = read_report(out / "report.json")
     names = sorted(outcome.repository for outcome in WHOLE.repositories)
     assert [outcome.repository for outcome in merged.repositories] == sorted(names, key=lambda n: (n.casefold(), n))
-    assert sorted(merged.repositories, key=lambda o: o.repository) == sorted(
-        WHOLE.repositories, key=lambda o: o.repository
+    # Pull requests created in the run are as old as the run (the history store dates them); the rest is as given.
+    assert sorted(map(_without_pr_ages, merged.repositories), key=lambda o: o.repository) == sorted(
+        map(_without_pr_ages, WHOLE.repositories), key=lambda o: o.repository
     )
     assert merged.counts == WHOLE.counts
     assert json.loads((out / "report.json").read_text(encoding="utf-8"))["counts"] == WHOLE.counts
@@ -304,3 +311,29 @@ def test_unsharded_reports_of_one_run_merge_when_they_do_not_overlap(tmp_path: P
     assert result.missing_shards == ()
     assert result.report.dry_run
     assert [o.status for o in result.report.repositories].count(Status.SKIPPED) == 1
+
+
+def test_a_merged_run_is_recorded_once_in_the_history(
+    capsys: pytest.CaptureFixture[str], two_shards: tuple[Path, Path], tmp_path: Path
+) -> None:
+    store = tmp_path / "history.sqlite"
+    for attempt in (1, 2):  # merging again (a re-run report job) records the same run, not another
+        assert (
+            main(
+                [
+                    "report",
+                    "merge",
+                    *map(str, two_shards),
+                    "--out",
+                    str(tmp_path / f"m{attempt}"),
+                    "--history",
+                    str(store),
+                ]
+            )
+            == 0
+        )
+
+    with HistoryStore(sqlite_url(store)) as history:
+        runs = history.trends().runs
+    assert [(run.run_id, run.repositories) for run in runs] == [(RUN_ID, len(WHOLE.repositories))]
+    assert "## Fleet" in (tmp_path / "m2" / "summary.md").read_text(encoding="utf-8")

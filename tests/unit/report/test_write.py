@@ -15,7 +15,7 @@ from runner.report.model import RunReport
 from runner.report.write import write_report
 
 
-def test_all_three_files_are_written_into_a_new_directory(report: RunReport, tmp_path: Path) -> None:
+def test_every_file_is_written_into_a_new_directory(report: RunReport, tmp_path: Path) -> None:
     report_dir = tmp_path / "report" / "run-1"
 
     paths = write_report(report, report_dir)
@@ -30,7 +30,12 @@ def test_all_three_files_are_written_into_a_new_directory(report: RunReport, tmp
     suite = ET.parse(paths.junit).getroot().find("testsuite")
     assert suite is not None
     assert suite.get("tests") == str(len(report.repositories))
-    assert sorted(path.name for path in report_dir.iterdir()) == ["junit.xml", "report.json", "summary.md"]
+    assert sorted(path.name for path in report_dir.iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "report.json",
+        "summary.md",
+    ]
 
 
 def test_writing_again_replaces_the_files(report: RunReport, tmp_path: Path) -> None:
@@ -41,7 +46,7 @@ def test_writing_again_replaces_the_files(report: RunReport, tmp_path: Path) -> 
 
     assert json.loads(paths.json.read_text(encoding="utf-8"))["run_id"] == "second"
     assert len(read_report(paths.json).repositories) == 1
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml", "report.json", "summary.md"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["junit.xml", "report.html", "report.json", "summary.md"]
 
 
 def test_a_rendering_error_leaves_the_previous_report_untouched(
