@@ -80,7 +80,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         loopback_concurrency=tuple(args.concurrency.split(","))
         if args.concurrency
         else (("auto", "autog4") if args.quick else ("auto", "1", "2", "4", "autog4")),
-        latency_concurrency=("4",) if args.quick else ("4", "auto", "autog4"),
+        latency_concurrency=("4", "4h") if args.quick else ("4", "4h", "auto", "autog4"),
         latency=args.latency,
         groups=groups,
         quick=args.quick,
@@ -158,25 +158,33 @@ def regime_runs(
         "anchor": lambda: sweeps.anchor(environment, image=settings.base_image, latency=latency),
     }
     for spec in concurrency:
-        level, per_container = parse_variant(spec)
-        variants[f"c{spec}"] = functools.partial(
+        level, per_container, scheduled = parse_variant(spec)
+        history = environment.scratch / f"history-{spec}.sqlite" if scheduled else None
+        sweep = functools.partial(
             sweeps.runner,
             environment,
             image=settings.image,
             latency=latency,
             concurrency=level,
             per_container=per_container,
+            history=history,
         )
+        if history is not None and not history.exists():
+            # The night before: a sweep of the same fleet, unmeasured, whose durations schedule the measured ones.
+            print(f"# c{spec}: a first sweep to record the history", flush=True)
+            sweep()
+        variants[f"c{spec}"] = sweep
     return alternate_sweeps(variants, rounds)
 
 
-def parse_variant(spec: str) -> tuple[int | str, int]:
-    """`auto`, `4`, `autog4` (auto, 4 repositories per container) -> (concurrency, repositories_per_container)."""
-    match = re.fullmatch(r"(auto|\d+)(?:g(\d+))?", spec)
+def parse_variant(spec: str) -> tuple[int | str, int, bool]:
+    """`auto`, `4`, `autog4` (auto, 4 repositories per container), `4h` (4, scheduled by the history of an earlier
+    sweep, as every nightly sweep after the first is) -> (concurrency, repositories_per_container, scheduled)."""
+    match = re.fullmatch(r"(auto|\d+)(?:g(\d+))?(h?)", spec)
     if match is None:
-        raise ValueError(f"variant {spec!r}: expected a concurrency (auto or a number), optionally g<N>")
+        raise ValueError(f"variant {spec!r}: expected a concurrency (auto or a number), optionally g<N>, then h")
     level = match[1] if match[1] == "auto" else int(match[1])
-    return level, int(match[2] or 1)
+    return level, int(match[2] or 1), bool(match[3])
 
 
 def warm_figures(settings: Settings, environment: sweeps.Environment) -> list[Figure]:
@@ -242,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs = regime_runs(
                 settings, environment, settings.latency, settings.latency_concurrency, settings.latency_rounds
             )
-            figures += sweep_figures("latency", runs, {"c4": (0.35, None)})
+            figures += sweep_figures("latency", runs, {"c4": (0.35, None), "c4h": (0.35, None)})
         if "warm" in settings.groups:
             figures += warm_figures(settings, environment)
     for figure in figures:

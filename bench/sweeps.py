@@ -14,7 +14,7 @@ import itertools
 import json
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,11 +109,19 @@ def anchor(environment: Environment, *, image: str, latency: Latency) -> SweepRu
 
 
 def runner(
-    environment: Environment, *, image: str, latency: Latency, concurrency: int | str, per_container: int = 1
+    environment: Environment,
+    *,
+    image: str,
+    latency: Latency,
+    concurrency: int | str,
+    per_container: int = 1,
+    history: Path | None = None,
 ) -> SweepRun:
-    """`renovate-runner run` over the fleet in pipeline mode, as a scheduled pipeline runs it."""
+    """`renovate-runner run` over the fleet in pipeline mode, as a scheduled pipeline runs it; with `history`, a
+    history store kept from one sweep (and organization) to the next, whose durations set the order."""
     with organization(environment, image=image, latency=latency) as org:
-        _configure(org, image, concurrency=concurrency, per_container=per_container)
+        store = None if history is None else {"path": str(history)}
+        _configure(org, image, concurrency=concurrency, per_container=per_container, history=store)
         return _measured_sweep(org)
 
 
@@ -124,17 +132,26 @@ def warm_pair(
     with what the first left in the cache volume (and, with `repository_cache`, Renovate's repositoryCache)."""
     with organization(environment, image=image, latency=latency) as org:
         extra = {"repositoryCache": "enabled"} if repository_cache else {}
-        _configure(org, image, concurrency=concurrency, per_container=1, **extra)
+        _configure(org, image, concurrency=concurrency, per_container=1, renovate_global=extra)
         return _measured_sweep(org), _measured_sweep(org)
 
 
-def _configure(org: Organization, image: str, *, concurrency: int | str, per_container: int, **options: str) -> None:
+def _configure(
+    org: Organization,
+    image: str,
+    *,
+    concurrency: int | str,
+    per_container: int,
+    history: Mapping[str, str] | None = None,
+    renovate_global: Mapping[str, str] | None = None,
+) -> None:
     org.configure(
         list(FLEET),
         mode="pipelines",
         concurrency=concurrency,
         repositories_per_container=per_container,
-        renovate={"image": image, "log_level": "info", "global": org.global_options() | options},
+        renovate={"image": image, "log_level": "info", "global": org.global_options() | dict(renovate_global or {})},
+        **({} if history is None else {"history": history}),
     )
 
 
