@@ -44,6 +44,18 @@ def run_lock_path(state_dir: Path, run_id: str) -> Path:
     return state_dir / "runs" / f"{_safe(run_id)}.lock"
 
 
+def lock_namespace() -> str:
+    """Where a lock file's path names the file this process would open: this boot of the machine and this process's
+    mount namespace. Runners that share an engine can see different files under one path (a runner in a container,
+    with the engine's socket mounted, beside one on the host), so a run's containers carry this next to their lock's
+    path, and only a runner in the same namespace judges that lock (engine.remove_leftovers)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}:{Path('/proc/self/ns/mnt').readlink()}"
+    except OSError:  # not Linux: the host's name is as far as this can tell
+        return os.uname().nodename
+
+
 class FileLock:
     """An exclusive, non-blocking `flock` on one file."""
 

@@ -35,6 +35,7 @@ LABEL_PREFIX = "io.renovate-runner"
 LABEL_RUN_ID = f"{LABEL_PREFIX}.run-id"
 LABEL_REPOSITORY = f"{LABEL_PREFIX}.repository"
 LABEL_RUN_LOCK = f"{LABEL_PREFIX}.run-lock"  # path of the lock file the run holds while it is alive
+LABEL_RUN_LOCK_NAMESPACE = f"{LABEL_PREFIX}.run-lock-namespace"  # where that path means that file (locking.py)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,15 @@ from typing import Any
 
 from runner.config import CacheConfig, RepoConfig, RunnerConfig
 from runner.config.models import DEFAULT_CACHE_VOLUME
-from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
+from runner.locking import lock_namespace
+from runner.renovate.container import (
+    LABEL_REPOSITORY,
+    LABEL_RUN_ID,
+    LABEL_RUN_LOCK,
+    LABEL_RUN_LOCK_NAMESPACE,
+    BindMount,
+    ContainerSpec,
+)
 from runner.renovate.engine import CACHE_DIR_IN_CONTAINER
 from runner.run_context import RunContext
 
@@ -55,6 +63,7 @@ def container_spec(
             LABEL_RUN_ID: context.run_id,
             LABEL_REPOSITORY: repo.name,
             LABEL_RUN_LOCK: str(context.run_lock),
+            LABEL_RUN_LOCK_NAMESPACE: lock_namespace(),
         },
         memory_bytes=limits.memory_bytes,
         pids_limit=limits.pids,

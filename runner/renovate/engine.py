@@ -14,13 +14,14 @@ from docker.utils import parse_repository_tag
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runner.errors import EngineError
-from runner.locking import is_held
+from runner.locking import is_held, lock_namespace
 from runner.renovate.container import (
     ENGINE_CONNECTION_ERRORS,
     ENGINE_FAILURES,
     LABEL_PREFIX,
     LABEL_RUN_ID,
     LABEL_RUN_LOCK,
+    LABEL_RUN_LOCK_NAMESPACE,
 )
 
 log = structlog.get_logger()
@@ -132,17 +133,32 @@ def _volume_exists(client: docker.DockerClient, volume: str) -> bool:
     return True
 
 
+# States of a container whose process has ended: removing one cannot cut a live sweep short.
+_STOPPED = frozenset({"exited", "dead"})
+
+
 def remove_leftovers(client: docker.DockerClient, *, own_run_id: str) -> list[str]:
-    """Remove containers of earlier runs whose lock is no longer held; return the run ids cleaned up."""
+    """Remove containers of earlier runs whose lock is no longer held; return the run ids cleaned up.
+
+    A run whose lock lives where this runner cannot see it (`lock_namespace`: a runner in a container beside one on
+    the host, both on one engine) may still be alive: of its containers, only those that have stopped go.
+    """
     by_run: dict[str, list[Container]] = defaultdict(list)
     for container in client.containers.list(all=True, filters={"label": LABEL_RUN_ID}):
         run_id = container.labels.get(LABEL_RUN_ID, "")
         if run_id != own_run_id:
             by_run[run_id].append(container)
+    here = lock_namespace()
     cleaned: list[str] = []
-    for run_id, containers in sorted(by_run.items()):
-        lock = containers[0].labels.get(LABEL_RUN_LOCK)
-        if lock and is_held(Path(lock)):
+    for run_id, of_run in sorted(by_run.items()):
+        labels = of_run[0].labels
+        lock = labels.get(LABEL_RUN_LOCK)
+        containers = of_run
+        if labels.get(LABEL_RUN_LOCK_NAMESPACE, here) != here:  # runs from before the label: as if from here
+            containers = [container for container in of_run if container.status in _STOPPED]
+            if not containers:
+                continue
+        elif lock and is_held(Path(lock)):
             continue  # that sweep is still running
         for container in containers:
             try:

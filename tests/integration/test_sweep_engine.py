@@ -15,7 +15,13 @@ import pytest
 from docker.models.containers import Container
 
 from runner.locking import FileLock
-from runner.renovate.container import LABEL_PREFIX, LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK
+from runner.renovate.container import (
+    LABEL_PREFIX,
+    LABEL_REPOSITORY,
+    LABEL_RUN_ID,
+    LABEL_RUN_LOCK,
+    LABEL_RUN_LOCK_NAMESPACE,
+)
 from runner.renovate.engine import RENOVATE_UID
 from tests.integration.scripted import FINISHES
 from tests.integration.scripted.workspace import Workspace, containers_of
@@ -23,13 +29,17 @@ from tests.integration.scripted.workspace import Workspace, containers_of
 pytestmark = pytest.mark.docker
 
 
-def start_run_container(client: docker.DockerClient, image: str, *, run_id: str, lock: Path) -> Container:
-    """A sleeping container labelled as a sweep labels its own."""
+def start_run_container(
+    client: docker.DockerClient, image: str, *, run_id: str, lock: Path, namespace: str | None = None, index: int = 0
+) -> Container:
+    """A sleeping container labelled as a sweep labels its own (by a runner in another mount namespace when
+    `namespace` is given)."""
+    labels = {LABEL_RUN_ID: run_id, LABEL_RUN_LOCK: str(lock), LABEL_REPOSITORY: "Project/Repo"}
     return client.containers.run(
         image,
         entrypoint=["sleep", "300"],
-        name=f"renovate-{run_id}-0000",
-        labels={LABEL_RUN_ID: run_id, LABEL_RUN_LOCK: str(lock), LABEL_REPOSITORY: "Project/Repo"},
+        name=f"renovate-{run_id}-{index:04d}",
+        labels=labels | ({LABEL_RUN_LOCK_NAMESPACE: namespace} if namespace else {}),
         network_mode="none",
         detach=True,
     )
@@ -76,6 +86,32 @@ def test_start_up_removes_containers_of_dead_runs_and_spares_live_ones(
     finally:
         live_lock.release()
         for container in (dead, live):
+            with contextlib.suppress(docker.errors.NotFound):
+                container.remove(force=True)
+
+
+def test_a_run_whose_lock_lives_in_another_mount_namespace_keeps_its_running_containers(
+    workspace: Workspace, run_id: str, scripted_image: str, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    # As a runner in a container (the engine's socket mounted) labels its containers: a lock path that names no
+    # file on this side, and its own namespace.
+    repository = workspace.local_repo("finishes", FINISHES)
+    theirs = f"in-a-container-{uuid.uuid4().hex[:8]}"
+    lock, namespace = tmp_path / "not-here" / "run.lock", "another-boot:mnt:[4026532999]"
+    running = start_run_container(docker_client, scripted_image, run_id=theirs, lock=lock, namespace=namespace)
+    stopped = start_run_container(docker_client, scripted_image, run_id=theirs, lock=lock, namespace=namespace, index=1)
+    stopped.kill()
+    stopped.wait(timeout=30)
+    try:
+        output = workspace.sweep(run_id)
+
+        assert output.exit_code == 0
+        assert output.status(repository) == ("succeeded", None)
+        running.reload()
+        assert running.status == "running"
+        assert removed(docker_client, stopped)
+    finally:
+        for container in (running, stopped):
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
 

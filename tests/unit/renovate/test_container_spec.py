@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from runner.config import CacheConfig, RunnerConfig
-from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID, LABEL_RUN_LOCK, BindMount, ContainerSpec
+from runner.locking import lock_namespace
+from runner.renovate.container import (
+    LABEL_REPOSITORY,
+    LABEL_RUN_ID,
+    LABEL_RUN_LOCK,
+    LABEL_RUN_LOCK_NAMESPACE,
+    BindMount,
+    ContainerSpec,
+)
 from runner.renovate.container_spec import (
     CA_BUNDLE_IN_CONTAINER,
     LOCAL_REPO_IN_CONTAINER,
@@ -126,6 +134,7 @@ def test_mounts_limits_labels_and_network(make_config: ConfigFactory, tmp_path: 
         LABEL_RUN_ID: "run-1",
         LABEL_REPOSITORY: "Platform/web",
         LABEL_RUN_LOCK: str(tmp_path / "run-1.lock"),
+        LABEL_RUN_LOCK_NAMESPACE: lock_namespace(),
     }
 
 

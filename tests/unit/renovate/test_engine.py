@@ -22,9 +22,9 @@ from docker.models.images import Image, ImageCollection
 from docker.models.volumes import VolumeCollection
 
 from runner.errors import EngineError, ExitCode
-from runner.locking import FileLock
+from runner.locking import FileLock, lock_namespace
 from runner.renovate import engine
-from runner.renovate.container import LABEL_RUN_ID, LABEL_RUN_LOCK
+from runner.renovate.container import LABEL_RUN_ID, LABEL_RUN_LOCK, LABEL_RUN_LOCK_NAMESPACE
 
 IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 IMAGE_ID = "sha256:" + "ab" * 32
@@ -282,6 +282,26 @@ def test_leftovers_of_dead_runs_go_and_containers_of_live_runs_stay(
         removed.remove.assert_called_once_with(force=True)
     for kept in (*alive, own):
         kept.remove.assert_not_called()
+
+
+def test_of_a_run_whose_lock_this_runner_cannot_see_only_stopped_containers_go(
+    client: MagicMock, tmp_path: Path
+) -> None:
+    # A runner in a container beside this one, on the same engine: its lock's path names no file here, which
+    # says nothing about whether it still runs.
+    elsewhere = {LABEL_RUN_LOCK_NAMESPACE: "another-boot:mnt:[4026532999]"}
+    running, exited = container("theirs", tmp_path / "invisible.lock"), container("theirs", tmp_path / "invisible.lock")
+    for fake, status in ((running, "running"), (exited, "exited")):
+        fake.labels |= elsewhere
+        fake.status = status
+    here = container("gone", tmp_path / "gone.lock")
+    here.labels[LABEL_RUN_LOCK_NAMESPACE] = lock_namespace()
+    client.containers.list.return_value = [running, exited, here]
+
+    assert engine.remove_leftovers(client, own_run_id="mine") == ["gone", "theirs"]
+    running.remove.assert_not_called()
+    exited.remove.assert_called_once_with(force=True)
+    here.remove.assert_called_once_with(force=True)
 
 
 def test_a_leftover_removed_meanwhile_is_not_an_error(client: MagicMock, tmp_path: Path) -> None:
