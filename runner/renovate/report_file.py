@@ -21,6 +21,7 @@ repository, so top-level problems belong to it too.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from runner.renovate.logs import event_from_record, problem_from_event
+from runner.renovate.logs import event_from_record, problem_from_event, without_lone_surrogates
 from runner.report.model import DependencyUpdate, Health, Problem, PullRequest, update_type_rank
 
 _SHORT_DIGEST = 12
@@ -134,10 +135,13 @@ def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
     if path is None:
         return ReportFileContents()
     try:
-        report = _RenovateReport.model_validate_json(path.read_bytes())
+        # Python's json, not pydantic's: pydantic refuses a whole file for one lone surrogate escape anywhere in
+        # it, which Node writes for a string cut inside an emoji; here it becomes U+FFFD and the rest is kept.
+        data = json.loads(path.read_bytes().decode("utf-8"))  # Renovate writes UTF-8; no guessing of encodings
+        report = _RenovateReport.model_validate(without_lone_surrogates(data))
     except FileNotFoundError:
         return ReportFileContents(notes=(f"Renovate wrote no report file ({path.name}); updates are unknown.",))
-    except (OSError, ValidationError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: not JSON (or not UTF-8), ValidationError
         reason = _first_error_line(error)
         return ReportFileContents(notes=(f"Renovate's report file {path.name} could not be read: {reason}",))
     problems = tuple(_problems(report.problems))
@@ -160,6 +164,12 @@ def _first_error_line(error: Exception) -> str:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "top level"
         return f"{first['msg']} at {where}"
+    if isinstance(error, json.JSONDecodeError):
+        return f"Invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"Invalid JSON: not UTF-8 (byte 0x{error.object[error.start]:02x} at offset {error.start})"
+    if isinstance(error, RecursionError):
+        return "Invalid JSON: nested deeper than the reader allows"
     return str(error)
 
 
