@@ -7,7 +7,9 @@ from urllib.parse import quote, unquote
 
 def slug(repository: str) -> str:
     """`Project/Repo` -> `Project%2FRepo`: percent-encoding keeps distinct names distinct and is reversible."""
-    return quote(repository, safe="-_.~ ").replace(" ", "%20")
+    encoded = quote(repository, safe="-_.~ ").replace(" ", "%20")
+    # `/` is always encoded, so no name climbs out of its directory; `.` and `..` alone would name a directory.
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
 
 
 def unslug(name: str) -> str:

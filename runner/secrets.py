@@ -87,6 +87,13 @@ def redact_bytes(data: bytes) -> bytes:
     return data
 
 
+def looks_like_credential(text: str) -> bool:
+    """Whether `text` holds something shaped like a JWT or an Azure DevOps PAT (the shapes `redact` replaces)."""
+    return (_JWT_START in text and _JWT_SHAPE.search(text) is not None) or (
+        _may_hold_pat(text) and _PAT_SHAPE.search(text) is not None
+    )
+
+
 def _may_hold_pat(text: str) -> bool:
     if text.isascii():
         return _has_alnum_run(text.encode("ascii"))

@@ -20,7 +20,8 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 readonly UV_VERSION=0.13.8
-readonly APT_PACKAGES=(docker.io debootstrap postgresql chromium)
+# gcc and libc6-dev: the load test's replaying Renovate is a static C program (tests/e2e/azure/replay).
+readonly APT_PACKAGES=(docker.io debootstrap postgresql chromium gcc libc6-dev)
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo_root

@@ -10,11 +10,21 @@ import os
 from collections.abc import Iterator
 
 import docker
+import hypothesis
 import pytest
 import structlog
 
 from runner.locking import STATE_DIR_ENV
 from runner.secrets import clear_secrets
+
+# Property tests: few examples, so the unit suite stays fast, and no deadline, since the machine is shared and a slow
+# example is not a failure. In CI (TF_BUILD in Azure Pipelines, CI elsewhere) the examples are derived from each test
+# alone, not drawn at random, and no example database is kept: the same code gets the same verdict on every run.
+hypothesis.settings.register_profile("dev", max_examples=60, deadline=None)
+hypothesis.settings.register_profile(
+    "ci", parent=hypothesis.settings.get_profile("dev"), derandomize=True, database=None
+)
+hypothesis.settings.load_profile("ci" if os.environ.get("TF_BUILD") or os.environ.get("CI") else "dev")
 
 IMAGE_ENV = "RENOVATE_RUNNER_IMAGE"  # the fast-starting image, which the runner's tests run
 BASE_IMAGE_ENV = "RENOVATE_RUNNER_BASE_IMAGE"  # the Renovate image it was derived from

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from runner.config.messages import problems_from
 from runner.config.models import RepoConfig, RepoSettings, RunnerConfig, SweepConfig
-from runner.config.paths import BASE_DIR
+from runner.config.paths import BASE_DIR, CONFIG_DIR
 from runner.config.problems import ConfigInvalid, ConfigProblem
 from runner.config.secret_rules import secret_references
 from runner.config.yaml_source import YamlDocument, YamlSourceError, format_key_path, load_yaml
@@ -65,16 +65,20 @@ def _load_runner(config_dir: Path, problems: list[ConfigProblem]) -> tuple[Runne
         problems.append(ConfigProblem(present[1], None, "", f"and {present[0].name} both exist; keep only one"))
     document = _read_mapping(
         present[0],
+        config_dir,
         problems,
         f"is empty; set at least 'organization: {_ORGANIZATION_EXAMPLE}' (or write {{}})",
     )
     if document is None:
         return None, None
-    return _validate(RunnerConfig, document, config_dir, problems), document
+    return _validate(RunnerConfig, document, config_dir, config_dir, problems), document
 
 
 def _load_repos(config_dir: Path, problems: list[ConfigProblem], *, required: bool) -> list[_LoadedRepo]:
     repos_dir = config_dir / REPOS_DIR
+    if (leaving := _leaves(repos_dir, config_dir)) is not None:
+        problems.append(leaving)
+        return []
     if not repos_dir.is_dir():
         if required:
             message = "is missing; create it with one YAML file per repository (or set discover: in runner.yaml)"
@@ -98,23 +102,29 @@ def _load_repos(config_dir: Path, problems: list[ConfigProblem], *, required: bo
     for path in files:
         document = _read_mapping(
             path,
+            config_dir,
             problems,
             "is empty; set 'repository: Project/Repository' or 'local: <directory>', or delete the file",
         )
         if document is None:
             continue
-        settings = _validate(RepoSettings, document, path.parent, problems)
+        settings = _validate(RepoSettings, document, path.parent, config_dir, problems)
         if settings is not None:
             loaded.append(_LoadedRepo(RepoConfig(**dict(settings), source=path.resolve()), document))
     return loaded
 
 
-def _read_mapping(path: Path, problems: list[ConfigProblem], empty_message: str) -> YamlDocument | None:
+def _read_mapping(
+    path: Path, config_dir: Path, problems: list[ConfigProblem], empty_message: str
+) -> YamlDocument | None:
     """The parsed file if it holds a mapping; otherwise None, with the reason added to `problems`."""
+    if (leaving := _leaves(path, config_dir)) is not None:
+        problems.append(leaving)
+        return None
     try:
         document = load_yaml(path)
     except YamlSourceError as error:
-        problems.append(ConfigProblem(path, error.line, "", error.message))
+        problems.append(ConfigProblem(path, error.line, error.key, error.message))
         return None
     except OSError as error:
         problems.append(ConfigProblem(path, None, "", f"cannot be read ({error.strerror}); check its permissions"))
@@ -147,14 +157,36 @@ def _read_mapping(path: Path, problems: list[ConfigProblem], empty_message: str)
 
 
 def _validate(
-    model: type[_Model], document: YamlDocument, base_dir: Path, problems: list[ConfigProblem]
+    model: type[_Model], document: YamlDocument, base_dir: Path, config_dir: Path, problems: list[ConfigProblem]
 ) -> _Model | None:
+    context = {BASE_DIR: base_dir, CONFIG_DIR: config_dir}
     try:
         # by_name=False: the file must use the YAML spelling (`memory`, `global`), not the Python field names.
-        return model.model_validate(document.data, context={BASE_DIR: base_dir}, by_alias=True, by_name=False)
+        return model.model_validate(document.data, context=context, by_alias=True, by_name=False)
     except ValidationError as error:
         problems.extend(problems_from(error, model, document))
         return None
+
+
+def _leaves(path: Path, config_dir: Path) -> ConfigProblem | None:
+    """A problem when `path` is a symbolic link (or lies below one) leading out of the configuration directory.
+
+    Whoever may change the configuration directory must not be able to make the runner read, or report on, a
+    file elsewhere on the host (`repos/x.yaml -> /etc/shadow`), so such a link is refused before it is followed.
+    """
+    target = path.resolve()
+    if target.is_relative_to(config_dir.resolve()):
+        return None
+    kind = "directory" if target.is_dir() else "file"
+    # The link as written (not its target, which may be a chain of links): it is what the person has to change.
+    link = path.readlink() if path.is_symlink() else target
+    return ConfigProblem(
+        path,
+        None,
+        "",
+        f"is a symbolic link to '{link}', which leads out of the configuration directory, so it was not read; "
+        f"copy the {kind} into the configuration directory instead of linking to it",
+    )
 
 
 def _source_key(repo: RepoConfig) -> str:

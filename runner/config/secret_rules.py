@@ -14,6 +14,7 @@ from pydantic import ValidationError, ValidatorFunctionWrapHandler
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from runner.config.yaml_source import KeyPath
+from runner.secrets import looks_like_credential
 
 # Matched against the key lowercased without `_`/`-`, so `npmToken`, `client_secret` and `privateKeyOld` match
 # while `privateKeyPath` (a path) and `githubTokenWarn` (a switch) do not.
@@ -22,6 +23,12 @@ _SECRET_KEY = re.compile(r"(token|password|passwd|secret|privatekey|privatekeyol
 SECRET_REFERENCE = re.compile(r"\{\{\{?\s*secrets\.([A-Za-z][A-Za-z0-9_]*)\s*\}?\}\}")
 _RENOVATE_SECRETS = "secrets"  # Renovate's own option: a mapping of secret names to values
 _ENCRYPTED = "encrypted"  # Renovate's encrypted values are ciphertext, safe to keep in a file
+# `scheme://user:password@`: the password part, which may only be a template.
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@")
+_URL_CREDENTIALS_MESSAGE = (
+    "holds a URL with a password in it; remove 'user:password@' from the URL and give the credentials in a "
+    "hostRules entry instead (matchHost, username, password: '{{ secrets.NAME }}', with NAME mapped under secrets_env)"
+)
 
 
 def is_secret_key(key: str) -> bool:
@@ -45,6 +52,26 @@ def _literals(value: object, path: KeyPath, *, under_secret: bool) -> Iterator[t
             yield from _literals(item, (*path, index), under_secret=under_secret)
     elif under_secret and isinstance(value, str) and value.strip() and not SECRET_REFERENCE.search(value):
         yield path, _literal_message(path)
+    elif isinstance(value, str) and (message := _credential_in_text(value, path)) is not None:
+        yield path, message
+
+
+def _credential_in_text(value: str, path: KeyPath) -> str | None:
+    """Under a key that does not look secret, a value can still hold one: in a URL, or by its very shape."""
+    if any(not SECRET_REFERENCE.search(match.group(1)) for match in _URL_PASSWORD.finditer(value)):
+        return _URL_CREDENTIALS_MESSAGE
+    if not looks_like_credential(value):
+        return None
+    name = _suggested_name(path)
+    return (
+        f"holds what looks like a token (a JWT or an Azure DevOps PAT) in a config file; put the value in an "
+        f"environment variable, map it under secrets_env ({name}: <ENV_VAR holding the value>) and write "
+        f"'{{{{ secrets.{name} }}}}' here instead"
+    )
+
+
+def _suggested_name(path: KeyPath) -> str:
+    return secret_name_for(str(next(part for part in reversed(path) if isinstance(part, str))))
 
 
 def _literal_message(path: KeyPath) -> str:
@@ -54,7 +81,7 @@ def _literal_message(path: KeyPath) -> str:
             f"holds a secret value in a config file; remove it here and map it under secrets_env instead "
             f"({name}: <ENV_VAR holding the value>), the runner then passes it to Renovate as secrets.{name}"
         )
-    name = secret_name_for(str(next(part for part in reversed(path) if isinstance(part, str))))
+    name = _suggested_name(path)
     return (
         f"holds a secret value in a config file; put the value in an environment variable, map it under "
         f"secrets_env ({name}: <ENV_VAR holding the value>) and write '{{{{ secrets.{name} }}}}' here instead"

@@ -2,15 +2,20 @@
 
 PyYAML's composer keeps a start mark on every node; we walk the node tree once to record lines (and to find
 duplicate keys, which PyYAML silently resolves by keeping the last), then `yaml.SafeLoader` builds the data.
+The limits of `runner.config.limits` are checked on the way: the size before reading, alias expansion and nesting
+depth while composing, so a hostile file is refused before any value is built from it.
 """
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from runner.config.limits import MAX_ALIASED_VALUES, MAX_FILE_BYTES, MAX_NESTING_DEPTH, format_bytes
 
 KeyPath = tuple[object, ...]
 """Where a value sits in a document: mapping keys and list indexes, e.g. `("passthrough_env", 2)`."""
@@ -52,33 +57,54 @@ class YamlDocument:
 
 
 class YamlSourceError(Exception):
-    """The file cannot be read as YAML; `line` is 1-based when known."""
+    """The file cannot be read as YAML; `line` is 1-based when known, `key` the dotted key path when known."""
 
-    def __init__(self, line: int | None, message: str) -> None:
+    def __init__(self, line: int | None, message: str, key: str = "") -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.key = key
 
 
 def load_yaml(path: Path) -> YamlDocument:
-    """Parse one YAML file; raises YamlSourceError for undecodable text or a YAML syntax error."""
-    text = _decode(path.read_bytes())
+    """Parse one YAML file; raises YamlSourceError for a file over a limit, undecodable text or a YAML syntax error."""
+    text = _decode(_read_bounded(path))
     try:
         return _parse(path, text)
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error) from None
     except yaml.reader.ReaderError as error:  # PyYAML rejects control characters before parsing
         line = text.count("\n", 0, error.position) + 1
+        # UTF-16 without a byte order mark decodes as UTF-8 with a NUL byte beside every ASCII character.
+        hint = "it looks like UTF-16 text, so save it as UTF-8" if error.character == 0 else "remove it"
         raise YamlSourceError(
             line,
-            f"contains the control character U+{error.character:04X}, which YAML does not allow; remove it",
+            f"contains the control character U+{error.character:04X}, which YAML does not allow; {hint}",
         ) from None
     except yaml.YAMLError as error:
         raise YamlSourceError(None, f"invalid YAML: {error}") from None
 
 
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, refused by its size before reading (and read no further than the limit, should it grow)."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device (a link to /dev/zero) never ends, or blocks the read
+        raise YamlSourceError(None, "is not a regular file; a configuration file must be an ordinary file")
+    with path.open("rb") as file:
+        raw = file.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        size = format_bytes(max(info.st_size, len(raw)))
+        raise YamlSourceError(
+            None,
+            f"is {size}, over the limit of {format_bytes(MAX_FILE_BYTES)} for a configuration file, so it was not "
+            "read; a configuration this large is a mistake: move shared Renovate options into a preset the file "
+            "extends",
+        )
+    return raw
+
+
 def _parse(path: Path, text: str) -> YamlDocument:
-    loader = yaml.SafeLoader(text)
+    loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -92,7 +118,18 @@ def _parse(path: Path, text: str) -> YamlDocument:
     return YamlDocument(path, data, node.start_mark.line + 1, recorder.positions, tuple(recorder.duplicates))
 
 
+_UTF16_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
 def _decode(raw: bytes) -> str:
+    encoding = next((name for bom, name in _UTF16_BOMS if raw.startswith(bom)), None)
+    if encoding is not None:
+        raise YamlSourceError(1, f"is {encoding} text (it starts with a {encoding} byte order mark); save it as UTF-8")
     try:
         return raw.decode("utf-8-sig")  # tolerate the byte order mark some Windows editors write
     except UnicodeDecodeError as error:
@@ -120,6 +157,94 @@ _HINTS = (
     ("'\\t'", "YAML indents with spaces, not tabs"),
     ("another document", "a config file holds one document, so remove the extra '---'"),
 )
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses a document over MAX_ALIASED_VALUES or MAX_NESTING_DEPTH as it composes it.
+
+    PyYAML composes a node per value and resolves an alias to the node it names, so an alias costs nothing here;
+    the cost comes later, from everything that walks the values. Each node's extent (values below it, aliases
+    expanded, and its height) is kept for anchored nodes, so an alias adds what writing it out would add.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._path: list[object] = []  # where the node being composed sits: keys and indexes
+        self._aliased = 0
+        self._values = 0
+        self._deepest = 0
+        self._extents: dict[int, tuple[int, int]] = {}  # id(anchored node) -> (values, height)
+
+    # `index` is typed as the stubs have it; PyYAML also passes a key node or None (see _path_part).
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if parent is not None:
+            self._path.append(_path_part(index))
+        try:
+            if self.check_event(yaml.AliasEvent):
+                return self._compose_alias(parent, index)
+            return self._compose_value(parent, index)
+        finally:
+            if parent is not None:
+                self._path.pop()
+
+    def _compose_alias(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+        extent = self._extents.get(id(self.anchors.get(event.anchor)))
+        if extent is not None:  # an undefined alias is PyYAML's own error
+            values, height = extent
+            self._aliased += values
+            self._values += values
+            if self._aliased > MAX_ALIASED_VALUES:
+                self._refuse(
+                    event,
+                    f"aliases expand the file to more than {MAX_ALIASED_VALUES} values (the limit), which is how a "
+                    "YAML alias bomb works, so it was not loaded; write the values out, or alias fewer of them",
+                )
+            self._reach(len(self._path) + height, event)
+        return super().compose_node(parent, index)
+
+    def _compose_value(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+        depth = len(self._path)
+        self._reach(depth, event)
+        values_before, deepest_before = self._values, self._deepest
+        self._values += 1
+        self._deepest = depth
+        node = super().compose_node(parent, index)
+        if getattr(event, "anchor", None) is not None:
+            self._extents[id(node)] = (self._values - values_before, self._deepest - depth)
+        self._deepest = max(self._deepest, deepest_before)
+        return node
+
+    def _reach(self, depth: int, event: yaml.Event) -> None:
+        self._deepest = max(self._deepest, depth)
+        if depth > MAX_NESTING_DEPTH:
+            self._refuse(
+                event,
+                f"nests mappings and lists more than {MAX_NESTING_DEPTH} levels deep (the limit), so it was not "
+                "loaded; a configuration needs a few levels, so flatten it",
+            )
+
+    def _refuse(self, event: yaml.Event, message: str) -> None:
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        path = tuple(self._path)
+        # Where the nesting starts is what a person needs; sixty more `[0]` would hide it.
+        key = (
+            format_key_path(path) if len(path) <= _KEY_PARTS_SHOWN else f"{format_key_path(path[:_KEY_PARTS_SHOWN])}..."
+        )
+        raise YamlSourceError(line, message, key)
+
+
+_KEY_PARTS_SHOWN = 8
+
+
+def _path_part(index: object) -> object:
+    """PyYAML passes a sequence item's index, a mapping value's key node, or None for a key."""
+    if isinstance(index, int):
+        return index
+    if isinstance(index, yaml.ScalarNode):
+        return index.value
+    return "?"  # a key, or a complex key's value: rare, and refused later by the models
 
 
 class _PositionRecorder:

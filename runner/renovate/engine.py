@@ -144,7 +144,9 @@ def remove_leftovers(client: docker.DockerClient, *, own_run_id: str) -> list[st
     the host, both on one engine) may still be alive: of its containers, only those that have stopped go.
     """
     by_run: dict[str, list[Container]] = defaultdict(list)
-    for container in client.containers.list(all=True, filters={"label": LABEL_RUN_ID}):
+    # ignore_removed: the SDK inspects each container it lists, and another sweep on the same engine may remove one
+    # in between; without it that 404 ended this sweep before it began (exit 70), as two e2e runs at once showed.
+    for container in client.containers.list(all=True, filters={"label": LABEL_RUN_ID}, ignore_removed=True):
         run_id = container.labels.get(LABEL_RUN_ID, "")
         if run_id != own_run_id:
             by_run[run_id].append(container)

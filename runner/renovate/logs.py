@@ -148,9 +148,23 @@ def _lenient_json(line: bytes) -> object:
     if not line.lstrip().startswith(b"{"):  # a tool's own output: no second parse
         return None
     try:
-        return json.loads(line)
+        # Lone surrogates become U+FFFD: decoded as they are, they reached report.json, which UTF-8 cannot encode
+        # (Node writes one for a string it cut inside an emoji).
+        return without_lone_surrogates(json.loads(line))
     except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested deeper than the stack allows
         return None
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """Decoded JSON with each lone surrogate in its strings (keys too) replaced by U+FFFD, so it encodes as UTF-8."""
+    if isinstance(value, str):
+        # A pair was already joined by the decoder; what UTF-16 cannot pair up is a lone half.
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {without_lone_surrogates(key): without_lone_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    return value
 
 
 def event_from_record(record: Mapping[str, Any]) -> RenovateEvent | None:

@@ -20,20 +20,63 @@ repository, so top-level problems belong to it too.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic.alias_generators import to_camel
 
-from runner.renovate.logs import event_from_record, problem_from_event
+from runner.renovate.logs import event_from_record, problem_from_event, without_lone_surrogates
 from runner.report.model import DependencyUpdate, Health, Problem, PullRequest, update_type_rank
 
 _SHORT_DIGEST = 12
+_DROPPED = "dropped"  # validation context: a one-item list counting the entries left out
+
+
+def _entries(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A list or mapping of Renovate's with each entry that does not fit left out and counted, so one entry of a shape
+    this reader does not know (a field whose type a Renovate release changed, say) costs that entry, not the file."""
+    counted = _dropped_so_far(info)
+    try:
+        return handler(value)  # the usual case: everything fits, validated once
+    except ValidationError:
+        _reset_dropped(info, counted)  # what that attempt counted inside is counted again below
+    if isinstance(value, list | dict):
+        kept: Any = {} if isinstance(value, dict) else []
+        for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+            try:
+                validated = handler({key: item} if isinstance(value, dict) else [item])
+            except ValidationError:
+                _reset_dropped(info, _dropped_so_far(info) + 1)
+                continue
+            kept.update(validated) if isinstance(kept, dict) else kept.extend(validated)
+        with contextlib.suppress(ValidationError):  # a list where a mapping belongs, or the other way round
+            return handler(kept)
+    _reset_dropped(info, _dropped_so_far(info) + 1)
+    empties: tuple[Any, ...] = ([], {})
+    for empty in empties:  # the container it should have been, empty
+        with contextlib.suppress(ValidationError):
+            return handler(empty)
+    raise ValueError("neither a list nor a mapping")  # unreachable: every field using this is one or the other
+
+
+def _dropped_so_far(info: ValidationInfo) -> int:
+    context = info.context
+    return int(context[_DROPPED][0]) if isinstance(context, dict) and _DROPPED in context else 0
+
+
+def _reset_dropped(info: ValidationInfo, count: int) -> None:
+    if isinstance(info.context, dict) and _DROPPED in info.context:
+        info.context[_DROPPED][0] = count
+
+
+_ENTRIES = WrapValidator(_entries)
 
 
 class _RenovateShape(BaseModel):
@@ -63,12 +106,12 @@ class _Dependency(_RenovateShape):
     current_version: str | None = None
     current_digest: str | None = None
     skip_reason: str | None = None
-    updates: list[_LookupUpdate] = []
+    updates: Annotated[list[_LookupUpdate], _ENTRIES] = []
 
 
 class _PackageFile(_RenovateShape):
     package_file: str | None = None
-    deps: list[_Dependency] = []
+    deps: Annotated[list[_Dependency], _ENTRIES] = []
 
 
 class _BranchUpgrade(_RenovateShape):
@@ -88,7 +131,7 @@ class _Branch(_RenovateShape):
     branch_name: str | None = None
     pr_no: int | None = None
     pr_title: str | None = None
-    upgrades: list[_BranchUpgrade] = []
+    upgrades: Annotated[list[_BranchUpgrade], _ENTRIES] = []
 
 
 class _LibYears(_RenovateShape):
@@ -107,15 +150,16 @@ class _LibYearsWithStatus(_RenovateShape):
 
 
 class _RepoSection(_RenovateShape):
-    problems: list[dict[str, Any]] = []
-    branches: list[_Branch] = []
-    package_files: dict[str, list[_PackageFile]] = {}
-    lib_years_with_status: _LibYearsWithStatus | None = None
+    problems: Annotated[list[dict[str, Any]], _ENTRIES] = []
+    branches: Annotated[list[_Branch], _ENTRIES] = []
+    package_files: Annotated[dict[str, Annotated[list[_PackageFile], _ENTRIES]], _ENTRIES] = {}
+    # a mapping too: a key of it in a shape not understood is left out, as an entry of a list is
+    lib_years_with_status: Annotated[_LibYearsWithStatus | None, _ENTRIES] = None
 
 
 class _RenovateReport(_RenovateShape):
-    problems: list[dict[str, Any]] = []
-    repositories: dict[str, _RepoSection] = {}
+    problems: Annotated[list[dict[str, Any]], _ENTRIES] = []
+    repositories: Annotated[dict[str, _RepoSection], _ENTRIES] = {}
 
 
 @dataclass(frozen=True)
@@ -134,22 +178,32 @@ def read_report_file(path: Path | None, repository: str) -> ReportFileContents:
     if path is None:
         return ReportFileContents()
     try:
-        report = _RenovateReport.model_validate_json(path.read_bytes())
+        # Python's json, not pydantic's: pydantic refuses a whole file for one lone surrogate escape anywhere in
+        # it, which Node writes for a string cut inside an emoji; here it becomes U+FFFD and the rest is kept.
+        data = json.loads(path.read_bytes().decode("utf-8"))  # Renovate writes UTF-8; no guessing of encodings
+        dropped = [0]
+        report = _RenovateReport.model_validate(without_lone_surrogates(data), context={_DROPPED: dropped})
     except FileNotFoundError:
         return ReportFileContents(notes=(f"Renovate wrote no report file ({path.name}); updates are unknown.",))
-    except (OSError, ValidationError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: not JSON (or not UTF-8), ValidationError
         reason = _first_error_line(error)
         return ReportFileContents(notes=(f"Renovate's report file {path.name} could not be read: {reason}",))
     problems = tuple(_problems(report.problems))
+    left_out = (
+        (f"{dropped[0]} {'entry' if dropped[0] == 1 else 'entries'} of Renovate's report file {path.name} "
+         "not understood and left out; the rest was read.",)
+        if dropped[0]
+        else ()
+    )  # fmt: skip
     section = _repo_section(report.repositories, repository)
     if section is None:
         known = ", ".join(sorted(report.repositories)) or "none"
         note = f"Renovate's report file has no entry for {repository} (entries: {known}); updates are unknown."
-        return ReportFileContents(problems=problems, notes=(note,))
+        return ReportFileContents(problems=problems, notes=(note, *left_out))
     return ReportFileContents(
         updates=_updates(section),
         problems=(*problems, *_problems(section.problems)),
-        notes=(),
+        notes=left_out,
         prs=_pull_requests(section),
         health=_health(section),
     )
@@ -160,6 +214,12 @@ def _first_error_line(error: Exception) -> str:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "top level"
         return f"{first['msg']} at {where}"
+    if isinstance(error, json.JSONDecodeError):
+        return f"Invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"Invalid JSON: not UTF-8 (byte 0x{error.object[error.start]:02x} at offset {error.start})"
+    if isinstance(error, RecursionError):
+        return "Invalid JSON: nested deeper than the reader allows"
     return str(error)
 
 

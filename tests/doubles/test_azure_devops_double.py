@@ -10,6 +10,7 @@ import json
 import subprocess
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from .azure_devops import (
     GitPermission,
     SeededRepository,
 )
+from .azure_devops.enums import PolicyEvaluationStatus
 from .azure_devops.fixtures import (
     TEST_OID,
     TEST_TENANT,
@@ -36,6 +38,7 @@ from .jwt_verifier import InvalidToken, JwtVerifier
 from .registry import RegistryDouble, renovate_options
 
 OTHER_OID = "9d3c2b1a-0000-4000-8000-00000000bbbb"
+STATUS_POLICY = "cbdc66da-9728-4af8-aada-9a5a32e4a226"  # Azure DevOps' "Status" policy type
 PACKAGE_JSON = json.dumps(
     {"name": "web", "version": "1.0.0", "private": True, "dependencies": {"lodash": "4.17.15", "express": "4.17.1"}},
     indent=2,
@@ -72,9 +75,15 @@ BAD_TOKENS: dict[str, tuple[Callable[[SigningKey], str], str]] = {
 
 
 def call(
-    url: str, *, method: str = "GET", token: str | None = None, body: Any = None, authorization: str | None = None
+    url: str,
+    *,
+    method: str = "GET",
+    token: str | None = None,
+    body: Any = None,
+    authorization: str | None = None,
+    accept: str = "application/json",
 ) -> tuple[int, dict[str, list[str]], bytes]:
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept": accept}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     if authorization is not None:
@@ -413,33 +422,38 @@ def test_work_items_hold_renovate_issues(azure_devops_double: AzureDevOpsDouble,
     assert [(state["name"], state["category"]) for state in json.loads(states)["value"]][-1] == ("Done", "Completed")
 
 
+def pushed_feature_branch(double: AzureDevOpsDouble, token: str, work: Path) -> SeededRepository:
+    """Platform/web with `main`, and a branch `feature` one commit ahead of it that adds b.txt."""
+    seeded = double.add_repository("Platform", "web", {"a.txt": "a\n"})
+    double.grant(TEST_OID, "Platform", "web")
+    assert git("clone", seeded.remote_url, str(work), token=token).returncode == 0
+    (work / "b.txt").write_text("b\n")
+    for step in (["add", "b.txt"], ["commit", "-m", "Add b"], ["push", "origin", "HEAD:refs/heads/feature"]):
+        assert git("-c", "user.name=T", "-c", "user.email=t@x.invalid", *step, token=token, cwd=work).returncode == 0
+    return seeded
+
+
+PULL = {"sourceRefName": "refs/heads/feature", "targetRefName": "refs/heads/main", "title": "Add b"}
+COMPLETION = {"status": 3, "completionOptions": {"mergeStrategy": 2, "deleteSourceBranch": True}}
+
+
 def test_threads_statuses_and_completion_of_a_pull_request(
     azure_devops_double: AzureDevOpsDouble, ado_signing_key: SigningKey, tmp_path: Path
 ) -> None:
-    seeded = azure_devops_double.add_repository("Platform", "web", {"a.txt": "a\n"})
-    azure_devops_double.grant(TEST_OID, "Platform", "web")
     token = ado_signing_key.mint()
-    assert git("clone", seeded.remote_url, str(tmp_path / "w"), token=token).returncode == 0
-    (tmp_path / "w" / "b.txt").write_text("b\n")
-    for step in (["add", "b.txt"], ["commit", "-m", "Add b"], ["push", "origin", "HEAD:refs/heads/feature"]):
-        assert (
-            git("-c", "user.name=T", "-c", "user.email=t@x.invalid", *step, token=token, cwd=tmp_path / "w").returncode
-            == 0
-        )
+    seeded = pushed_feature_branch(azure_devops_double, token, tmp_path / "w")
     repo = f"{azure_devops_double.organization_url}Platform/_apis/git/repositories/web"
     feature = azure_devops_double.branches("Platform", "web")["feature"]
-    pull = {"sourceRefName": "refs/heads/feature", "targetRefName": "refs/heads/main", "title": "Add b"}
     thread = {"comments": [{"content": "### Topic\n\nhello", "commentType": 1, "parentCommentId": 0}], "status": 1}
     status = {"state": 2, "context": {"genre": "renovate", "name": "stability-days"}, "description": "ok"}
-    completion = {"status": 3, "completionOptions": {"mergeStrategy": 2, "deleteSourceBranch": True}}
 
-    assert call(f"{repo}/pullRequests?api-version=7.1", method="POST", token=token, body=pull)[0] == 201
+    assert call(f"{repo}/pullRequests?api-version=7.1", method="POST", token=token, body=PULL)[0] == 201
     assert call(f"{repo}/pullRequests/1/threads?api-version=7.1", method="POST", token=token, body=thread)[0] == 200
     assert call(f"{repo}/commits/{feature}/statuses?api-version=7.1", method="POST", token=token, body=status)[0] == 201
     _, _, threads = call(f"{repo}/pullRequests/1/threads?api-version=7.1", token=token)
     _, _, statuses = call(f"{repo}/commits/{feature}/statuses?latestOnly=true&api-version=7.1", token=token)
     _, _, stats = call(f"{repo}/stats/branches?name=feature&api-version=7.1", token=token)
-    completed = call(f"{repo}/pullRequests/1?api-version=7.1", method="PATCH", token=token, body=completion)
+    completed = call(f"{repo}/pullRequests/1?api-version=7.1", method="PATCH", token=token, body=COMPLETION)
 
     assert json.loads(threads)["value"][0]["comments"][0]["content"] == "### Topic\n\nhello"
     assert [(s["state"], s["context"]["genre"]) for s in json.loads(statuses)["value"]] == [("succeeded", "renovate")]
@@ -450,6 +464,125 @@ def test_threads_statuses_and_completion_of_a_pull_request(
         ["git", f"--git-dir={seeded.bare_path}", "show", "main:b.txt"], capture_output=True, text=True, check=True
     )
     assert merged.stdout == "b\n"
+
+
+def test_completion_waits_for_blocking_policies_and_required_reviewers(
+    azure_devops_double: AzureDevOpsDouble, ado_signing_key: SigningKey, tmp_path: Path
+) -> None:
+    token = ado_signing_key.mint()
+    pushed_feature_branch(azure_devops_double, token, tmp_path / "w")
+    status_check = azure_devops_double.add_policy(
+        "Platform",
+        STATUS_POLICY,
+        {"statusName": "ci", "scope": [{"matchKind": "DefaultBranch"}]},
+        display_name="Status",
+        evaluation_status=PolicyEvaluationStatus.QUEUED,
+    )
+    azure_devops_double.add_policy(  # advisory: never blocks
+        "Platform", STATUS_POLICY, {"scope": [{}]}, display_name="Advisory", is_blocking=False,
+        evaluation_status=PolicyEvaluationStatus.REJECTED,
+    )  # fmt: skip
+    repo = f"{azure_devops_double.organization_url}Platform/_apis/git/repositories/web"
+    reviewer = azure_devops_double.identity_id(OTHER_OID)
+    main_before = azure_devops_double.branches("Platform", "web")["main"]
+
+    assert call(f"{repo}/pullRequests?api-version=7.1", method="POST", token=token, body=PULL)[0] == 201
+    required = {"vote": 0, "isRequired": True}
+    assert call(f"{repo}/pullRequests/1/reviewers/{reviewer}?api-version=7.1", method="PUT", token=token,
+                body=required)[0] == 200  # fmt: skip
+    blocked = call(f"{repo}/pullRequests/1?api-version=7.1", method="PATCH", token=token, body=COMPLETION)
+    azure_devops_double.set_policy_evaluation(status_check, PolicyEvaluationStatus.APPROVED)
+    still_blocked = call(f"{repo}/pullRequests/1?api-version=7.1", method="PATCH", token=token, body=COMPLETION)
+    _, _, active = call(f"{repo}/pullRequests/1?api-version=7.1", token=token)
+    approve = {"vote": 10}
+    call(f"{repo}/pullRequests/1/reviewers/{reviewer}?api-version=7.1", method="PUT", token=token, body=approve)
+    completed = call(f"{repo}/pullRequests/1?api-version=7.1", method="PATCH", token=token, body=COMPLETION)
+
+    assert blocked[0] == 409
+    assert json.loads(blocked[2])["message"] == (
+        "The pull request 1 cannot be completed: the policy 'Status' is queued; the required reviewer "
+        "Service principal 9d3c2b1a has not approved."
+    )
+    assert still_blocked[0] == 409
+    assert "Status" not in json.loads(still_blocked[2])["message"]
+    assert json.loads(active)["status"] == "active"
+    assert completed[0] == 200
+    assert json.loads(completed[2])["status"] == "completed"
+    assert azure_devops_double.branches("Platform", "web")["main"] != main_before  # merged only now
+
+
+def test_merge_id_is_a_guid_not_a_commit(
+    azure_devops_double: AzureDevOpsDouble, ado_signing_key: SigningKey, tmp_path: Path
+) -> None:
+    token = ado_signing_key.mint()
+    pushed_feature_branch(azure_devops_double, token, tmp_path / "w")
+    repo = f"{azure_devops_double.organization_url}Platform/_apis/git/repositories/web"
+
+    _, _, created = call(f"{repo}/pullRequests?api-version=7.1", method="POST", token=token, body=PULL)
+
+    merge_id = json.loads(created)["mergeId"]
+    assert str(uuid.UUID(merge_id)) == merge_id
+    assert merge_id != azure_devops_double.branches("Platform", "web")["feature"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "_apis/policy/configurations", None),
+        ("GET", "_apis/policy/evaluations?artifactId=vstfs:///CodeReview/CodeReviewId/x/1", None),
+        ("GET", "_apis/git/pullrequests", None),
+        ("GET", "_apis/wit/workitemtypes", None),
+        ("GET", "_apis/wit/workitemtypes/Issue/states", None),
+        ("GET", "_apis/wit/tags", None),
+        ("POST", "_apis/wit/workitems/$Issue", []),
+    ],
+)
+def test_project_scoped_resources_without_a_project_are_not_found(
+    azure_devops_double: AzureDevOpsDouble,
+    ado_signing_key: SigningKey,
+    repository: SeededRepository,
+    method: str,
+    path: str,
+    body: Any,
+) -> None:
+    org, token = azure_devops_double.organization_url, ado_signing_key.mint()
+    separator = "&" if "?" in path else "?"
+    version = f"{separator}api-version=7.1-preview.1"
+
+    without = call(f"{org}{path}{version}", method=method, token=token, body=body)
+    with_project = call(f"{org}Platform/{path}{version}", method=method, token=token, body=body)
+
+    assert without[0] == 404
+    assert "needs a project" in json.loads(without[2])["message"]
+    assert with_project[0] != 404
+    assert [request.path for request in azure_devops_double.unknown_requests] == [
+        f"/{azure_devops_double.organization}/{path.split('?', maxsplit=1)[0]}"
+    ]
+
+
+def test_work_items_are_read_by_ids_only(azure_devops_double: AzureDevOpsDouble, ado_signing_key: SigningKey) -> None:
+    org, token = azure_devops_double.organization_url, ado_signing_key.mint()
+    azure_devops_double.add_repository("Platform", "web", {"a.txt": "a\n"})
+
+    for url in (f"{org}_apis/wit/workitems?api-version=7.1", f"{org}Platform/_apis/wit/workitems?ids=&api-version=7.1"):
+        status, _, body = call(url, token=token)
+        assert (status, json.loads(body)["message"]) == (400, "Value cannot be null. Parameter name: ids")
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/octet-stream"])
+def test_an_item_read_as_text_or_bytes_is_the_file_itself(
+    azure_devops_double: AzureDevOpsDouble, ado_signing_key: SigningKey, repository: SeededRepository, accept: str
+) -> None:
+    url = f"{azure_devops_double.organization_url}Platform/_apis/git/repositories/web/items?path=/package.json"
+
+    status, headers, body = call(
+        f"{url}&api-version=7.1", token=ado_signing_key.mint(), accept=f"{accept};api-version=7.1"
+    )
+    _, _, metadata = call(f"{url}&api-version=7.1", token=ado_signing_key.mint())
+
+    assert (status, body.decode()) == (200, PACKAGE_JSON)
+    assert headers["content-type"][0].startswith(accept)
+    assert json.loads(metadata)["path"] == "/package.json"  # JSON is still the metadata
 
 
 # Real Renovate --------------------------------------------------------------------------------------------------

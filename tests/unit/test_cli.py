@@ -180,6 +180,21 @@ def test_validate_names_file_line_and_key_of_a_mistake(
     assert_no_traceback(result)
 
 
+def test_validate_refuses_an_alias_bomb_by_its_limit_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], both_repos: SweepConfig
+) -> None:
+    levels = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    repo_file = both_repos.config_dir / "repos" / "api.yaml"
+    repo_file.write_text("repository: Platform/api\nrenovate:\n" + "".join(f"  {line}\n" for line in levels))
+
+    result = invoke(capsys, "validate", "--config", str(both_repos.config_dir))
+
+    assert result.code == 2
+    assert f"{repo_file}:7: renovate.a4[0]: aliases expand the file to more than 10000 values (the limit)" in result.err
+    assert_no_traceback(result)
+
+
 def test_a_bad_option_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--concurrency", "0"])

@@ -42,6 +42,22 @@ def test_a_token_in_an_event_value_is_redacted(use_json: bool) -> None:
 
 
 @pytest.mark.parametrize("use_json", RENDERINGS)
+def test_an_unregistered_jwt_or_pat_passed_in_by_a_bug_is_redacted(use_json: bool) -> None:
+    jwt = a_token()  # never registered: as if a code path forgot to, or a library handed one back in a message
+    pat = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst"  # the 52-character PAT shape
+    new_pat = "A1" * 38 + "AZDO" + "x9Y8"  # the 84-character shape, `AZDO` at position 76
+
+    output = logged(
+        use_json,
+        lambda log: log.warning(f"request failed for {pat}", url=f"https://x/?t={jwt}", detail={"p": [new_pat]}),
+    )
+
+    assert (jwt not in output, pat not in output, new_pat not in output) == (True, True, True)
+    assert output.count(REDACTED) == 3
+    assert "request failed for" in output
+
+
+@pytest.mark.parametrize("use_json", RENDERINGS)
 def test_a_token_inside_an_exception_passed_as_a_value_is_redacted(use_json: bool) -> None:
     token = a_token()
     register_secret(token)

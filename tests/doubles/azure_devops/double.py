@@ -209,6 +209,12 @@ class AzureDevOpsDouble:
         )
         return policy.id
 
+    def set_policy_evaluation(self, policy_id: int, status: PolicyEvaluationStatus) -> None:
+        """What the policy's evaluations now say (a build finished, a status was posted, a reviewer voted)."""
+        with self._state.lock:
+            policy = next(policy for policy in self._state.policies if policy.id == policy_id)
+            policy.evaluation_status = status
+
     def grant_tagging(self, oid: str, project: str, bits: int = TaggingPermission.CREATE) -> None:
         """Allows ``bits`` of the Tagging namespace (Create: *Create tag definition*) to ``oid`` on ``project``."""
         token = tagging_token(self._state.ensure_project(project).id)

@@ -101,6 +101,7 @@ PULL_REQUESTS_BY_PROJECT: Final = Location(
     resource_name="pullRequests",
     route_template="{project}/_apis/{area}/{resource}",
     resource_version=2,
+    project_required=True,
 )
 PULL_REQUEST_BY_ID: Final = Location(
     id="01a46dea-7d46-4d40-bc84-319e7c260d99",
@@ -146,6 +147,7 @@ POLICY_CONFIGURATIONS: Final = Location(
     resource_name="Configurations",
     route_template="{project}/_apis/{area}/{resource}/{configurationId}",
     resource_version=1,
+    project_required=True,
 )
 POLICY_EVALUATIONS: Final = Location(
     id="c23ddff5-229c-4d04-a80b-0fdce9f360c8",
@@ -154,6 +156,7 @@ POLICY_EVALUATIONS: Final = Location(
     route_template="{project}/_apis/{area}/{resource}",
     resource_version=1,
     released_version="0.0",
+    project_required=True,
 )
 
 # wit (work items) ---------------------------------------------------------------------------------------------
@@ -177,6 +180,7 @@ WORK_ITEMS_CREATE: Final = Location(
     resource_name="workItems",
     route_template="{project}/_apis/{area}/{resource}/${type}",
     resource_version=3,
+    project_required=True,
 )
 WORK_ITEM_TYPES: Final = Location(
     id="7c8d7a76-4a09-43e8-b5df-bd792f4ac6aa",
@@ -184,6 +188,7 @@ WORK_ITEM_TYPES: Final = Location(
     resource_name="workItemTypes",
     route_template="{project}/_apis/{area}/{resource}/{type}",
     resource_version=2,
+    project_required=True,
 )
 WORK_ITEM_TYPE_STATES: Final = Location(
     id="7c9d7a76-4a09-43e8-b5df-bd792f4ac6aa",
@@ -191,6 +196,7 @@ WORK_ITEM_TYPE_STATES: Final = Location(
     resource_name="states",
     route_template="{project}/_apis/{area}/workitemtypes/{type}/{resource}",
     resource_version=1,
+    project_required=True,
 )
 
 # Security -------------------------------------------------------------------------------------------------------

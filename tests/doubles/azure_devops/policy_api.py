@@ -2,8 +2,10 @@
 
 Configurations are what a test adds (``AzureDevOpsDouble.add_policy``); an evaluation exists for every enabled
 configuration of the pull request's project whose scope covers its repository and target branch, with the
-status the test set on the configuration. Left out: policy types and their settings schemas, evaluation by
-build or reviewer state, requeueing, and configuration writes through REST.
+status the test set on the configuration. Completing a pull request honours them (``completion_blockers``): a
+blocking policy whose evaluation is not approved keeps it active, as does a required reviewer who has not approved.
+Left out: policy types and their settings schemas, evaluation by build, status or reviewer state (a test sets the
+outcome), requeueing, bypassing policies, and configuration writes through REST.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def policy_configurations(request: Request) -> Response:
     return Response.collection([policy_configuration_json(request.site, policy) for policy in chosen])
 
 
-def _applies(policy: PolicyConfiguration, pull_request: PullRequest) -> bool:
+def applies(policy: PolicyConfiguration, pull_request: PullRequest) -> bool:
     if not policy.is_enabled or policy.project != pull_request.repository.project:
         return False
     scopes: list[dict[str, Any]] = policy.settings.get("scope") or [{}]
@@ -86,7 +88,27 @@ def policy_evaluations(request: Request) -> Response:
                 "completedDate": iso(pull_request.creation_date),
             }
             for policy in request.state.policies
-            if _applies(policy, pull_request)
+            if applies(policy, pull_request)
             and (include_not_applicable or policy.evaluation_status is not PolicyEvaluationStatus.NOT_APPLICABLE)
         ]
     return Response.collection(evaluations)
+
+
+_APPROVING_VOTE = 5  # 10 approved, 5 approved with suggestions; 0 no vote, -5 waiting for the author, -10 rejected
+_PASSING = (PolicyEvaluationStatus.APPROVED, PolicyEvaluationStatus.NOT_APPLICABLE)
+
+
+def completion_blockers(policies: list[PolicyConfiguration], pull_request: PullRequest) -> list[str]:
+    """Why the pull request cannot be completed yet: each blocking policy not approved, each required reviewer
+    who has not approved; empty when it may be."""
+    blockers = [
+        f"the policy '{policy.type_display_name}' is {policy.evaluation_status.wire}"
+        for policy in policies
+        if policy.is_blocking and applies(policy, pull_request) and policy.evaluation_status not in _PASSING
+    ]
+    blockers += [
+        f"the required reviewer {reviewer.display_name} has not approved"
+        for reviewer in pull_request.reviewers
+        if reviewer.is_required and reviewer.vote < _APPROVING_VOTE
+    ]
+    return blockers

@@ -3,9 +3,11 @@
 Creation checks what Azure DevOps checks: both refs are branches that exist, no other active pull request joins
 the same source and target (409, TF401179), a description of at most 4000 characters, and the
 PullRequestContribute permission. Completing a pull request merges it for real (a merge commit onto the target
-branch, or a squash commit) and deletes the source branch when ``completionOptions.deleteSourceBranch`` says so.
-Left out: iterations, work item links (accepted and kept, not checked), votes' effect on policies, auto-complete
-(kept, never fires), draft publishing rules, and the merge status computation (always ``succeeded``).
+branch, or a squash commit) and deletes the source branch when ``completionOptions.deleteSourceBranch`` says so,
+but only once its branch policies and required reviewers allow it (``policy_api.completion_blockers``); before
+that the completion is refused and the pull request stays active. Left out: iterations, work item links (accepted
+and kept, not checked), auto-complete (kept, never fires), draft publishing rules, and the merge status computation
+(always ``succeeded``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Final
 
 from . import git
 from .enums import CommentThreadStatus, CommentType, MergeStrategy, PullRequestStatus
+from .policy_api import completion_blockers
 from .repos_api import readable_repository, require, scoped_project
 from .routing import ApiError, Request, Response
 from .security import GitPermission
@@ -217,6 +220,7 @@ def _change_status(request: Request, pull_request: PullRequest, status: PullRequ
         )
         pull_request.closed_date = None
     elif status is PullRequestStatus.COMPLETED:
+        _refuse_blocked(request, pull_request)
         _complete(pull_request)
         pull_request.closed_date = utc_now()
     elif status is PullRequestStatus.ABANDONED:
@@ -224,6 +228,17 @@ def _change_status(request: Request, pull_request: PullRequest, status: PullRequ
     else:
         raise ApiError(HTTPStatus.BAD_REQUEST, "InvalidArgumentValueException", f"Invalid status {status.wire}.")
     pull_request.status = status
+
+
+def _refuse_blocked(request: Request, pull_request: PullRequest) -> None:
+    blockers = completion_blockers(request.state.policies, pull_request)
+    if blockers:
+        # The status and type are the double's own choice: what matters is that the merge does not happen.
+        raise ApiError(
+            HTTPStatus.CONFLICT,
+            "GitPullRequestCannotBeCompletedException",
+            f"The pull request {pull_request.id} cannot be completed: {'; '.join(blockers)}.",
+        )
 
 
 def _complete(pull_request: PullRequest) -> None:

@@ -161,7 +161,12 @@ def get_item(request: Request) -> Response:
             f"specified by '{commit}'.",
         )
     object_id, content = found
-    if request.query.get("$format", "").lower() in ("octetstream", "text"):
+    # The file itself, not its metadata, when asked for as text or bytes (azure-devops-node-api's getItemText and
+    # getItemContent send these Accept headers), or by `$format`.
+    wanted = request.query.get("$format", "").lower()
+    if request.accept == "text/plain" or wanted == "text":
+        return Response(status=HTTPStatus.OK, body=content, content_type="text/plain; charset=utf-8")
+    if request.accept == "application/octet-stream" or wanted == "octetstream":
         return Response(status=HTTPStatus.OK, body=content, content_type="application/octet-stream")
     item: dict[str, Any] = {
         "objectId": object_id,

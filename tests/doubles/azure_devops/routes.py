@@ -53,7 +53,7 @@ ORGANIZATION_ROUTES: Final = (
     Route.at(locations.WORK_ITEM_TYPE_STATES, "GET", wit_api.work_item_type_states),
     Route.at(locations.WORK_ITEM_TYPES, "GET", wit_api.work_item_types),
     # Outside the double's location table: the runner calls it by URL (its location id is not needed).
-    Route(method="GET", template="{project}/_apis/wit/tags", handler=wit_api.tags),
+    Route(method="GET", template="{project}/_apis/wit/tags", handler=wit_api.tags, project_required=True),
 )
 
 VSSPS_ROUTES: Final = (

@@ -81,6 +81,7 @@ class Request:
     state: State
     site: Site
     api_version: str | None
+    accept: str = "application/json"  # the media type of the Accept header, parameters dropped
 
     def value(self, name: str) -> str | None:
         return self.values.get(name)
@@ -121,6 +122,9 @@ class Location:
     released_version: str = "7.1"  # "0.0": never released, callers must ask for a -preview version
     min_version: str = "1.0"
     max_version: str = "7.2"
+    # The resource lives in a project: without one in the path Azure DevOps has no such route and answers 404,
+    # though clients fill the template in without it (a leading `{project}` is optional for them).
+    project_required: bool = False
 
     @property
     def concrete_template(self) -> str:
@@ -145,6 +149,7 @@ class Route:
     template: str  # concrete: {area} and {resource} already filled in
     handler: Handler
     location: Location | None = None  # None for routes outside the location service (git, OPTIONS)
+    project_required: bool = False  # see Location.project_required
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -152,7 +157,13 @@ class Route:
 
     @classmethod
     def at(cls, location: Location, method: str, handler: Handler) -> Route:
-        return cls(method=method, template=location.concrete_template, handler=handler, location=location)
+        return cls(
+            method=method,
+            template=location.concrete_template,
+            handler=handler,
+            location=location,
+            project_required=location.project_required,
+        )
 
     @property
     def name(self) -> str:

@@ -20,6 +20,7 @@ from .state import (
     Repository,
     Reviewer,
     Thread,
+    stable_id,
 )
 
 
@@ -121,7 +122,8 @@ def pull_request_json(site: Site, pull_request: PullRequest) -> dict[str, Any]:
         "targetRefName": pull_request.target_ref,
         "mergeStatus": "succeeded",
         "isDraft": pull_request.is_draft,
-        "mergeId": pull_request.source_commit or "",
+        # The id of the service's merge job, a GUID (not a commit): a new one for every source commit merged.
+        "mergeId": stable_id("merge", repository.id, str(pull_request.id), pull_request.source_commit or ""),
         "reviewers": [reviewer_json(site, reviewer) for reviewer in pull_request.reviewers],
         "labels": [label_json(label) for label in pull_request.labels if label.active],
         "url": site.api(

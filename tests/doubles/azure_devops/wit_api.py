@@ -127,6 +127,8 @@ def get_work_items(request: Request) -> Response:
     scope = scoped_project(request)
     single = request.value("id")
     raw_ids = single or request.query.get("ids", "")
+    if not raw_ids.strip(","):  # Work Items - List takes `ids`; there is no "every work item" read
+        raise ApiError(HTTPStatus.BAD_REQUEST, "ArgumentNullException", "Value cannot be null. Parameter name: ids")
     fields = [name for name in request.query.get("fields", "").split(",") if name] or None
     items = []
     with request.state.lock:

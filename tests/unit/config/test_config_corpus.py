@@ -32,7 +32,7 @@ def test_bad_config_reports_exact_problems(case: Path) -> None:
 
 
 def test_corpus_is_large_enough() -> None:
-    assert len(CASES) >= 25
+    assert len(CASES) >= 60
 
 
 def test_invalid_config_is_a_config_error_with_exit_code_2() -> None:

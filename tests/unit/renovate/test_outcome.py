@@ -247,11 +247,7 @@ def test_a_missing_report_file_is_noted() -> None:
     ("content", "expected"),
     [
         (b"{not json", "could not be read: Invalid JSON"),
-        (b'{"repositories": []}', "could not be read: Input should be an object at repositories"),
-        (
-            b'{"repositories": {"local": {"branches": [{"upgrades": 5}]}}}',
-            "at repositories.local.branches.0.upgrades",
-        ),
+        (b"[]", "could not be read: Input should be a valid dictionary or instance of _RenovateReport at top level"),
         (b"", "could not be read: Invalid JSON"),
         (b"\xff\xfe{}", "could not be read: Invalid JSON"),
     ],

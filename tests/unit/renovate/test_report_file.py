@@ -96,3 +96,32 @@ def test_an_extract_only_report_has_health_without_libyears(tmp_path: Path) -> N
 
 def test_a_missing_report_file_gives_no_health(tmp_path: Path) -> None:
     assert read_report_file(tmp_path / "missing.json", "Platform/web-app").health is None
+
+
+def test_an_entry_of_a_shape_not_understood_costs_that_entry_not_the_file(tmp_path: Path) -> None:
+    report = json.loads((DATA / "report-full.json").read_text(encoding="utf-8"))
+    section = report["repositories"]["Platform/web-app"]
+    section["branches"][0]["upgrades"] = 5  # as if a Renovate release changed its type
+    section["packageFiles"]["npm"][0]["deps"].append({"depName": {"not": "a name"}, "updates": []})
+    section["problems"] = "not a list"
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    complete = read_report_file(DATA / "report-full.json", "Platform/web-app")
+
+    contents = read_report_file(path, "Platform/web-app")
+
+    assert contents.notes == (
+        "3 entries of Renovate's report file report.json not understood and left out; the rest was read.",
+    )
+    assert {update.dependency for update in contents.updates} == {update.dependency for update in complete.updates}
+    assert len(contents.prs) == len(complete.prs)
+
+
+def test_a_repositories_list_instead_of_a_mapping_leaves_no_entry(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text('{"repositories": []}', encoding="utf-8")
+
+    assert read_report_file(path, "Platform/web-app").notes == (
+        "Renovate's report file has no entry for Platform/web-app (entries: none); updates are unknown.",
+        "1 entry of Renovate's report file report.json not understood and left out; the rest was read.",
+    )
