@@ -101,7 +101,9 @@ def _run_container(
                 stack.enter_context(sink)
             container = stack.enter_context(RenovateContainer(state.client, spec))
             container.run_streaming(router.on_line)
-            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
+            result = container.wait(
+                grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S, hurry=state.hurry
+            )
     except EngineError as error:
         if not engine_alive(state.client):
             state.engine_gone.set()

@@ -39,7 +39,8 @@ class SweepState:
     client: docker.DockerClient
     context: RunContext
     token_source: TokenSource | None
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)  # the first SIGINT/SIGTERM: stop politely
+    hurry: threading.Event = field(default_factory=threading.Event)  # a second one: kill what still runs, now
     engine_gone: threading.Event = field(default_factory=threading.Event)
     on_token: Callable[[str], None] = register_secret  # every token obtained: redaction, pipeline masking
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -148,7 +149,9 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant
     try:
         with LogSink(repo_log, summary) as sink, RenovateContainer(state.client, spec) as container:
             container.run_streaming(sink.on_line)
-            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
+            result = container.wait(
+                grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S, hurry=state.hurry
+            )
     except EngineError as error:
         if not engine_alive(state.client):
             state.engine_gone.set()
