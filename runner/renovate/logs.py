@@ -76,6 +76,9 @@ _ANSI_ESCAPE: Final = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # Lines of a tool's output quoted in an error message that name the cause (git, npm, pip, ...)
 _CAUSE_PREFIXES: Final = ("fatal:", "error:", "npm err!", "err!")
 _DECODER: Final = json.JSONDecoder()
+# What V8 prints on stderr before Node aborts because the JavaScript heap reached its limit (--max-old-space-size,
+# which Node sizes from the container's memory limit by default): the process ends by SIGABRT, not the OOM killer.
+HEAP_EXHAUSTED_MARKER: Final = "JavaScript heap out of memory"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,6 +228,7 @@ class LogSummary:
         self._prs: list[PullRequest] = []
         self._problems: dict[tuple[str, str], Problem] = {}
         self._first_error: Problem | None = None
+        self.heap_exhausted = False  # Node said its heap reached its limit (HEAP_EXHAUSTED_MARKER)
 
     @property
     def branches(self) -> tuple[str, ...]:
@@ -251,6 +255,11 @@ class LogSummary:
             handler(self, event)
         if event.is_problem:
             self.add_problem(problem_from_event(event))
+
+    def feed_output(self, text: str) -> None:
+        """A line of output that is no Renovate record: a node crash on stderr, say."""
+        if HEAP_EXHAUSTED_MARKER in text:
+            self.heap_exhausted = True
 
     def add_problem(self, problem: Problem) -> None:
         if problem.level == "error" and self._first_error is None:

@@ -60,6 +60,7 @@ class LogSink:
             text = redact(raw.decode("utf-8", errors="replace"))
             event = parse_line(text)
             if event is None:
+                self.summary.feed_output(text)
                 if text.strip():
                     self._file_write(json.dumps({"runner": "output", "stream": stream, "msg": text}) + "\n")
                 return

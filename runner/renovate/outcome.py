@@ -100,6 +100,14 @@ def _exit_verdict(exit_code: int | None, summary: LogSummary) -> _Verdict:
         )
     if exit_code == 0 and finished:
         return _Verdict(Status.SUCCEEDED)
+    if exit_code != 0 and summary.heap_exhausted:
+        return _Verdict(
+            Status.CRASHED,
+            Reason.OUT_OF_MEMORY,
+            "Node's JavaScript heap reached its limit and Node stopped Renovate (\"JavaScript heap out of "
+            'memory" on stderr); raise the container memory limit in the runner configuration, which Node '
+            "sizes its heap from.",
+        )
     if exit_code == 0:
         return _Verdict(
             Status.CRASHED,

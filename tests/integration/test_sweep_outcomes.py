@@ -174,3 +174,75 @@ def test_concurrency_flag_bounds_the_repositories_running_at_once(
     # The runs' own clocks (one kernel, so comparable) show two at a time: bounded, and actually concurrent.
     assert most_overlapping(intervals) == 2
     assert not containers_of(docker_client, run_id)
+
+
+FILLS_NODES_HEAP = """
+repository_started
+exhaust_heap 32
+"""
+
+
+def test_node_stopped_by_its_own_heap_limit_is_out_of_memory(
+    workspace: Workspace, run_id: str, docker_client: docker.DockerClient
+) -> None:
+    # Far below the container's limit, so it is Node, not the kernel, that ends the run.
+    workspace.runner["limits"] = {"memory": "512m"}
+    heap = workspace.local_repo("heap", FILLS_NODES_HEAP)
+
+    output = workspace.sweep(run_id)
+
+    assert output.exit_code == 1
+    assert output.status(heap) == ("crashed", "out_of_memory")
+    outcome = output.outcomes[heap]
+    assert outcome["exit_code"] == 134  # SIGABRT: V8 aborts the process
+    assert "JavaScript heap reached its limit" in outcome["detail"]
+    stderr = [record["msg"] for record in output.log_records(heap) if record.get("stream") == "stderr"]
+    assert any("JavaScript heap out of memory" in line for line in stderr)
+    assert output.junit_verdict(heap) == "failure:crashed"
+    assert not containers_of(docker_client, run_id)
+
+
+FIFTY_MB = 50 * 1024 * 1024
+NOISY_OUTPUT = f"""
+repository_started
+echo "npm notice: not a JSON record"
+printf 'binary \\000\\001\\377\\376 bytes\\n'
+printf '{{"level": 50, "msg": "cut off\\n'
+head -c {FIFTY_MB} /dev/zero | tr '\\0' x
+echo
+log 40 "after the long line"
+repository_finished done
+"""
+
+
+def test_output_that_is_no_json_binary_or_one_50_mb_line_is_logged_and_the_run_still_reported(
+    workspace: Workspace, run_id: str, docker_client: docker.DockerClient
+) -> None:
+    noisy = workspace.local_repo("noisy", NOISY_OUTPUT)
+
+    output = workspace.sweep(run_id)
+
+    assert output.exit_code == 0
+    assert output.status(noisy) == ("succeeded", None)
+    outcome = output.outcomes[noisy]
+    assert outcome["notes"][0] == "1 output line(s) over the length cap were logged but not parsed"
+    # Parsing goes on after the long line: Renovate's warning and its verdict are both seen.
+    assert outcome["problems"] == [{"level": "warning", "message": "after the long line"}]
+    assert outcome["renovate_result"] == "done"
+
+    lines = (output.report_dir / outcome["log"]).read_bytes().splitlines()
+    (long_line,) = [line for line in lines if len(line) > 1024 * 1024]
+    assert long_line == b"x" * FIFTY_MB  # written whole, as it streamed
+    records = [json.loads(line) for line in lines if line is not long_line]
+    wrapped = [record["msg"] for record in records if record.get("runner") == "output"]
+    assert wrapped == [
+        "npm notice: not a JSON record",
+        "binary \x00\x01\ufffd\ufffd bytes",  # bytes that are no UTF-8 replaced, the rest kept
+        '{"level": 50, "msg": "cut off',
+    ]
+    assert [record["msg"] for record in records if "level" in record] == [
+        "Repository started",
+        "after the long line",
+        "Repository finished",
+    ]
+    assert not containers_of(docker_client, run_id)
