@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     AUTH = 3  # no token could be obtained
     ENGINE = 4  # container engine or image unavailable
     LOCKED = 5  # another sweep holds the report directory or cache volume
+    REPORT_NOT_WRITTEN = 6  # the report directory cannot be written (read-only, full); its previous report is intact
     INTERRUPTED = 130  # SIGINT (128 + 2)
     TERMINATED = 143  # SIGTERM (128 + 15)
 
@@ -54,6 +55,12 @@ class LockedError(RunnerError):
     """Another sweep is using the same report directory or cache volume."""
 
     exit_code = ExitCode.LOCKED
+
+
+class ReportWriteError(RunnerError):
+    """The report directory cannot be written; whatever report it held before is left as it was."""
+
+    exit_code = ExitCode.REPORT_NOT_WRITTEN
 
 
 class ReportError(RunnerError):

@@ -151,7 +151,10 @@ def _member_outcome(
         summary=summary,
         duration_s=duration_s,
         log=log_name,
-        notes=[f"ran in one Renovate container with {others} other repositories (repositories_per_container)"],
+        notes=[
+            f"ran in one Renovate container with {others} other repositories (repositories_per_container)",
+            *sink.notes,
+        ],
     )
     log.info("repository_finished_in_group", repo=repo.name, status=outcome.status.value)
     return outcome

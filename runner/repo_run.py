@@ -157,8 +157,7 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant
             state.engine_gone.set()
         return _failed(repo, Reason.ENGINE, str(error), started, log_name=log_name)
     notes = [grant.note] if grant.note else []
-    if sink.unparsed_long_lines:
-        notes.append(f"{sink.unparsed_long_lines} output line(s) over the length cap were logged but not parsed")
+    notes += sink.notes
     return build_outcome(
         repo.name,
         exit_code=result.exit_code,

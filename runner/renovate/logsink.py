@@ -28,6 +28,7 @@ class LogSink:
         self.path = path
         self.summary = summary
         self.unparsed_long_lines = 0
+        self.write_error: OSError | None = None  # the log file stopped taking lines (a full disk, say)
         self._held_back = ""  # the tail of an over-long line's last piece, see _write_piece
         self._file: FileIO | None = None
         self._lock = threading.Lock()  # stdout and stderr lines arrive from one reader, but be safe
@@ -52,8 +53,6 @@ class LogSink:
 
     def on_line(self, stream: Stream, raw: bytes, complete: bool, ends_line: bool) -> None:
         with self._lock:
-            if self._file is None:
-                return
             if not complete:
                 self._write_piece(raw.decode("utf-8", errors="replace"), ends_line)
                 return
@@ -97,6 +96,23 @@ class LogSink:
         if self._file is None:
             return
         data = text.encode()
-        written = self._file.write(data)
-        while written < len(data):  # a regular file takes it all at once, short of a full disk or a signal
-            written += self._file.write(data[written:])
+        try:
+            written = self._file.write(data)
+            while written < len(data):  # a regular file takes it all at once, short of a full disk or a signal
+                written += self._file.write(data[written:])
+        except OSError as error:
+            # The log ends here, but the run goes on: its output is still read (a container whose output is not
+            # read would block), parsed and summarised, and the outcome says the log is incomplete.
+            self.write_error = error
+            self._file.close()
+            self._file = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the outcome must say about this log: lines it could not parse, writes that failed."""
+        notes = []
+        if self.unparsed_long_lines:
+            notes.append(f"{self.unparsed_long_lines} output line(s) over the length cap were logged but not parsed")
+        if self.write_error is not None:
+            notes.append(f"the log is incomplete: writing it failed ({self.write_error.strerror or self.write_error})")
+        return notes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from docker.models.containers import Container
 
 from runner.cli import main
 from runner.locking import STATE_DIR_ENV
-from runner.renovate.container import LABEL_RUN_ID
+from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID
 
 
 class Workspace:
@@ -141,3 +142,14 @@ class SweepOutput:
 def containers_of(client: docker.DockerClient, run_id: str) -> list[Container]:
     """Every container, running or not, labelled with the run id."""
     return list(client.containers.list(all=True, filters={"label": f"{LABEL_RUN_ID}={run_id}"}))
+
+
+def repositories_created(client: docker.DockerClient, run_id: str, since: int) -> list[str]:
+    """The repository label of every container the engine created for the run since `since` (epoch seconds)."""
+    events = client.events(
+        since=since,
+        until=int(time.time()) + 1,  # the stream ends then
+        decode=True,
+        filters={"type": "container", "event": "create", "label": f"{LABEL_RUN_ID}={run_id}"},
+    )
+    return [event["Actor"]["Attributes"][LABEL_REPOSITORY] for event in events]
