@@ -8,6 +8,7 @@ error, and when the sweep is interrupted.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
@@ -201,8 +202,10 @@ class RenovateContainer:
             container.start()
         except ENGINE_FAILURES as error:
             raise EngineError(f"could not start container {self._spec.name}: {_explain(error)}") from None
+        # The caller's context (structlog's bound `repo`) goes along, so what the sink logs names the repository.
+        context = contextvars.copy_context()
         self._reader = threading.Thread(
-            target=self._read, args=(stream, sink), name=f"logs-{self._spec.name}", daemon=True
+            target=context.run, args=(self._read, stream, sink), name=f"logs-{self._spec.name}", daemon=True
         )
         self._reader.start()
 

@@ -66,7 +66,7 @@ die_by_signal KILL
 
 
 def test_mixed_sweep_reports_each_ending_and_isolates_failures(
-    workspace: Workspace, run_id: str, docker_client: docker.DockerClient
+    workspace: Workspace, run_id: str, docker_client: docker.DockerClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workspace.runner["limits"] = {"memory": "64m"}
     ok = workspace.local_repo("succeeds", SUCCEEDS)
@@ -117,6 +117,10 @@ def test_mixed_sweep_reports_each_ending_and_isolates_failures(
     assert [record["err"]["message"] for record in output.logged(failing, "lookup failed")] == [
         "registry answered 500 for left-pad"
     ]
+    # Renovate's error, re-logged in the runner's own log, names its repository.
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    relogged = [(event.get("repo"), event["message"]) for event in events if event["event"] == "renovate_problem"]
+    assert relogged == [(failing, "lookup failed: registry answered 500 for left-pad")]
     assert {"runner": "output", "stream": "stderr", "msg": "FATAL ERROR: scripted crash, stack follows"} in (
         output.log_records(killed)
     )
