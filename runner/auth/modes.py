@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.identity import (
@@ -94,10 +95,27 @@ def _not_on_path(command: str) -> Callable[[Environ], str | None]:
     return missing
 
 
-def _authority(environ: Environ) -> dict[str, str]:
+# How long a credential may take to get a token from Entra ID (or a managed identity endpoint). azure-core's own
+# defaults are 300 s per request and 10 retries with backoff up to 120 s, so a token endpoint that hangs or keeps
+# failing would stall a sweep for most of an hour before saying so. With these, a request gives up after
+# TOKEN_READ_TIMEOUT_S and is tried TOKEN_RETRIES more times (429 and 5xx answers, dropped connections, timeouts;
+# Retry-After honoured), waiting 0.8, 1.6, 3.2 s in between: about a minute at most.
+TOKEN_CONNECT_TIMEOUT_S = 10
+TOKEN_READ_TIMEOUT_S = 15
+TOKEN_RETRIES = 3
+TRANSPORT_BOUNDS: Mapping[str, Any] = {
+    "connection_timeout": TOKEN_CONNECT_TIMEOUT_S,
+    "read_timeout": TOKEN_READ_TIMEOUT_S,
+    "retry_total": TOKEN_RETRIES,
+    "retry_backoff_max": 8,
+}
+
+
+def _http_options(environ: Environ) -> dict[str, Any]:
+    """Keyword arguments every HTTP-based credential gets: the transport bounds, and the authority."""
     # azure-identity would read AZURE_AUTHORITY_HOST from the process; passing it keeps `environ` the input.
     host = environ.get("AZURE_AUTHORITY_HOST")
-    return {"authority": host} if host else {}
+    return {**TRANSPORT_BOUNDS, **({"authority": host} if host else {})}
 
 
 def _pipelines_credential(environ: Environ) -> TokenCredential:
@@ -106,7 +124,7 @@ def _pipelines_credential(environ: Environ) -> TokenCredential:
         client_id=environ["AZURESUBSCRIPTION_CLIENT_ID"],
         service_connection_id=environ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
         system_access_token=environ["SYSTEM_ACCESSTOKEN"],
-        **_authority(environ),
+        **_http_options(environ),
     )
 
 
@@ -153,14 +171,14 @@ def _workload_identity_credential(environ: Environ) -> TokenCredential:
             tenant_id=environ["AZURE_TENANT_ID"],
             client_id=environ["AZURE_CLIENT_ID"],
             token_file_path=environ["AZURE_FEDERATED_TOKEN_FILE"],
-            **_authority(environ),
+            **_http_options(environ),
         )
     id_token = environ["idToken"]
     return ClientAssertionCredential(
         tenant_id=environ["tenantId"],
         client_id=environ["servicePrincipalId"],
         func=lambda: id_token,
-        **_authority(environ),
+        **_http_options(environ),
     )
 
 
@@ -198,7 +216,9 @@ MANAGED_IDENTITY = Mode(
         "mode managed-identity explicitly: auto does not probe the metadata service"
     ),
     missing=_managed_identity_missing,
-    build=lambda environ: ManagedIdentityCredential(client_id=environ.get("AZURE_CLIENT_ID") or None),
+    build=lambda environ: ManagedIdentityCredential(
+        client_id=environ.get("AZURE_CLIENT_ID") or None, **TRANSPORT_BOUNDS
+    ),
     inputs_required=False,  # a VM's metadata service needs no variable
 )
 
