@@ -6,7 +6,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,8 +22,9 @@ from runner.renovate.container_spec import REPORT_FILE_NAME, container_spec
 from runner.renovate.logs import LogSummary
 from runner.renovate.logsink import LogSink
 from runner.renovate.outcome import build_outcome
-from runner.report.model import Reason, RepoOutcome, Status
+from runner.report.model import Attempt, Reason, RepoOutcome, Status
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR
+from runner.retries import as_attempt, is_transient, retry_note
 from runner.run_context import RunContext
 from runner.secrets import register_secret
 
@@ -63,21 +64,52 @@ def run_repository(
         if (not_run := _not_to_run(repo, state)) is not None:
             return not_run
         on_start(repo)
-        started = time.monotonic()
-        try:
-            grant = _token_for(repo, state)
-            if isinstance(grant, RepoOutcome):  # no token that lasts: the repository fails without a container
-                return grant
-            return _run_container(repo, index, state, grant, started)
-        except Exception as error:  # one repository's surprise must never take the sweep down
-            log.exception("repository_crashed")
-            return RepoOutcome(
-                repository=repo.name,
-                status=Status.CRASHED,
-                reason=Reason.ENGINE,
-                detail=f"unexpected error in the runner: {type(error).__name__}: {error}",
-                duration_s=time.monotonic() - started,
-            )
+        earlier: list[Attempt] = []
+        while True:
+            outcome = _run_once(repo, index, state)
+            if not _worth_another_run(outcome, len(earlier), state):
+                break
+            earlier.append(as_attempt(outcome, log=_keep_log(outcome.log, len(earlier) + 1, state.context.report_dir)))
+            log.warning("repository_retried", reason=outcome.reason, detail=outcome.detail, attempt=len(earlier) + 1)
+        if not earlier:
+            return outcome
+        attempts = tuple(earlier)
+        return replace(outcome, attempts=attempts, notes=(retry_note(attempts), *outcome.notes))
+
+
+def _worth_another_run(outcome: RepoOutcome, retried: int, state: SweepState) -> bool:
+    if state.cancel.is_set() or state.engine_gone.is_set():
+        return False
+    return retried < state.context.runner.retries and is_transient(outcome)
+
+
+def _keep_log(log_name: str | None, attempt: int, report_dir: Path) -> str | None:
+    """Moves an attempt's log out of the way of the next one's: `logs/attempt-<n>/<name>`, still unique."""
+    if log_name is None:
+        return None
+    current = report_dir / log_name
+    kept = report_dir / LOGS_DIR / f"attempt-{attempt}" / current.name
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    current.replace(kept)
+    return log_name_of(kept, report_dir)
+
+
+def _run_once(repo: RepoConfig, index: int, state: SweepState) -> RepoOutcome:
+    started = time.monotonic()
+    try:
+        grant = _token_for(repo, state)
+        if isinstance(grant, RepoOutcome):  # no token that lasts: the repository fails without a container
+            return grant
+        return _run_container(repo, index, state, grant, started)
+    except Exception as error:  # one repository's surprise must never take the sweep down
+        log.exception("repository_crashed")
+        return RepoOutcome(
+            repository=repo.name,
+            status=Status.CRASHED,
+            reason=Reason.ENGINE,
+            detail=f"unexpected error in the runner: {type(error).__name__}: {error}",
+            duration_s=time.monotonic() - started,
+        )
 
 
 def _not_to_run(repo: RepoConfig, state: SweepState) -> RepoOutcome | None:

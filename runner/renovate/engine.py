@@ -135,7 +135,8 @@ def _volume_exists(client: docker.DockerClient, volume: str) -> bool:
 def remove_leftovers(client: docker.DockerClient, *, own_run_id: str) -> list[str]:
     """Remove containers of earlier runs whose lock is no longer held; return the run ids cleaned up."""
     by_run: dict[str, list[Container]] = defaultdict(list)
-    for container in client.containers.list(all=True, filters={"label": LABEL_RUN_ID}):
+    # ignore_removed: the SDK inspects each listed container, and another sweep may remove its own in between.
+    for container in client.containers.list(all=True, filters={"label": LABEL_RUN_ID}, ignore_removed=True):
         run_id = container.labels.get(LABEL_RUN_ID, "")
         if run_id != own_run_id:
             by_run[run_id].append(container)

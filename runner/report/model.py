@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 3  # 2: concurrency and concurrency_basis; 3: organization
+REPORT_VERSION = 4  # 2: concurrency and concurrency_basis; 3: organization; 4: attempts, reason host_error
 
 
 class Status(StrEnum):
@@ -35,6 +35,7 @@ class Reason(StrEnum):
     TOKEN = "token"  # noqa: S105 - a reason's name, not a credential; no token could be obtained for this repository
     TOKEN_LIFETIME = "token_lifetime"  # noqa: S105 - a reason's name; the freshest token expires too soon
     ENGINE = "engine"  # the container engine failed or went away
+    HOST_ERROR = "host_error"  # Renovate could not reach Azure DevOps or a registry and stopped (its result says so)
     OUT_OF_MEMORY = "out_of_memory"
     NO_RESULT = "no_result"  # the container exited without Renovate saying it finished
     TIMEOUT = "timeout"
@@ -70,6 +71,18 @@ class Problem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Attempt:
+    """An earlier run of a repository that failed in a way worth another try (see `runner.retries`)."""
+
+    status: Status
+    reason: Reason | None
+    detail: str | None
+    exit_code: int | None
+    duration_s: float
+    log: str | None  # path of that run's NDJSON log, relative to the report directory
+
+
+@dataclass(frozen=True, kw_only=True)
 class RepoOutcome:
     repository: str
     status: Status
@@ -85,6 +98,7 @@ class RepoOutcome:
     problems: tuple[Problem, ...] = ()
     log: str | None = None  # path of the NDJSON log, relative to the report directory
     notes: tuple[str, ...] = ()  # e.g. a shortened timeout, unparsed long lines
+    attempts: tuple[Attempt, ...] = ()  # earlier runs that failed transiently, oldest first; this outcome is the last
 
     @property
     def updates_by_type(self) -> dict[str, int]:
@@ -118,6 +132,7 @@ class RunReport:
 
 __all__ = [
     "REPORT_VERSION",
+    "Attempt",
     "DependencyUpdate",
     "Problem",
     "PullRequest",

@@ -250,3 +250,57 @@ def test_output_that_is_no_json_binary_or_one_50_mb_line_is_logged_and_the_run_s
         "Repository finished",
     ]
     assert not containers_of(docker_client, run_id)
+
+
+def fails_for_a_host_the_first_time(marker: str) -> str:
+    """Renovate failing to reach Azure DevOps once; the cache volume remembers across the two containers."""
+    return f"""
+repository_started
+if [ ! -e "$RENOVATE_CACHE_DIR/{marker}" ]; then
+  touch "$RENOVATE_CACHE_DIR/{marker}"
+  log 40 "Host error" '"hostType":"azure","err":{{"message":"connect ECONNRESET"}}'
+  repository_finished external-host-error
+  exit 0
+fi
+repository_finished done
+"""
+
+
+ALWAYS_A_HOST_ERROR = """
+repository_started
+log 40 "Host error" '"hostType":"azure","err":{"message":"503 Service Unavailable"}'
+repository_finished external-host-error
+"""
+
+
+def test_a_transient_failure_runs_once_more_and_a_permanent_one_does_not(
+    workspace: Workspace, run_id: str, docker_client: docker.DockerClient
+) -> None:
+    workspace.runner["retries"] = 1
+    recovers = workspace.local_repo("recovers", fails_for_a_host_the_first_time(f"{run_id}-recovers"))
+    stays_down = workspace.local_repo("stays-down", ALWAYS_A_HOST_ERROR)
+    failing = workspace.local_repo("fails", FAILS)
+
+    output = workspace.sweep(run_id)
+
+    assert output.exit_code == 1
+    assert {name: output.status(name) for name in output.outcomes} == {
+        recovers: ("succeeded", None),
+        stays_down: ("failed", "host_error"),
+        failing: ("failed", "renovate"),
+    }
+    attempts = {name: output.outcomes[name]["attempts"] for name in output.outcomes}
+    assert [(a["status"], a["reason"], a["exit_code"]) for a in attempts[recovers]] == [("failed", "host_error", 0)]
+    assert [(a["status"], a["reason"]) for a in attempts[stays_down]] == [("failed", "host_error")]
+    assert attempts[failing] == []  # a Renovate error is the repository's own: running it again would repeat it
+    # Each run has its own log; the earlier ones are kept where the attempt says.
+    first_log = output.report_dir / attempts[recovers][0]["log"]
+    assert [json.loads(line)["msg"] for line in first_log.read_text().splitlines()][:2] == [
+        "Repository started",
+        "Host error",
+    ]
+    assert not output.logged(recovers, "Host error")
+    notes = output.outcomes[recovers]["notes"]
+    assert notes[0] == "ran 2 times: the earlier run(s) failed in a passing way (host_error)"
+    assert "Renovate stopped with result external-host-error" in output.outcomes[stays_down]["detail"]
+    assert not containers_of(docker_client, run_id)

@@ -277,7 +277,7 @@ def test_leftovers_of_dead_runs_go_and_containers_of_live_runs_stay(
     cleaned = engine.remove_leftovers(client, own_run_id="mine")
 
     assert cleaned == ["dead", "gone", "old"]
-    client.containers.list.assert_called_once_with(all=True, filters={"label": LABEL_RUN_ID})
+    client.containers.list.assert_called_once_with(all=True, filters={"label": LABEL_RUN_ID}, ignore_removed=True)
     for removed in (*dead, gone, unlabelled):
         removed.remove.assert_called_once_with(force=True)
     for kept in (*alive, own):
