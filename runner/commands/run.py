@@ -235,8 +235,11 @@ def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
     cache = plan.runner.cache
     if cache.directory is not None:
         prepare_cache_directory(cache.directory, client, plan.image)
+        engine.check_cache_writable(client, plan.image, str(cache.directory), f"the cache directory {cache.directory}")
     else:
-        engine.ensure_cache_volume(client, cache.volume or DEFAULT_CACHE_VOLUME, plan.image)
+        volume = cache.volume or DEFAULT_CACHE_VOLUME
+        engine.ensure_cache_volume(client, volume, plan.image)
+        engine.check_cache_writable(client, plan.image, volume, f"the cache volume {volume}")
     return client
 
 

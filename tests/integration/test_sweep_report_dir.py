@@ -1,12 +1,10 @@
 """A report directory that cannot take the report: read-only, or a disk that fills during the sweep. Whole sweeps
 through the CLI with the scripted Renovate (tests/integration/scripted), the report directory on a tmpfs of the
-test's own (the tests run as root, which ignores permission bits, so only a read-only mount or a full file system
-refuses a write)."""
+test's own (tests/integration/mounts.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ import docker
 import pytest
 
 from runner.report.write import JSON_NAME, JUNIT_NAME, MARKDOWN_NAME
+from tests.integration.mounts import remount_read_only, tmpfs_at
 from tests.integration.scripted import FINISHES
 from tests.integration.scripted.workspace import Workspace, containers_of, repositories_created
 
@@ -33,16 +32,9 @@ repository_finished done
 
 @pytest.fixture(name="report_tmpfs")
 def report_tmpfs_fixture(workspace: Workspace) -> Iterator[Path]:
-    """The workspace's report directory as a small tmpfs of its own, unmounted afterwards."""
-    workspace.report_dir.mkdir()
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_BYTES},mode=0755", "tmpfs", str(workspace.report_dir)],
-        check=True,
-    )
-    try:
-        yield workspace.report_dir
-    finally:
-        subprocess.run(["umount", str(workspace.report_dir)], check=True)
+    """The workspace's report directory as a small tmpfs of its own."""
+    with tmpfs_at(workspace.report_dir, size_bytes=TMPFS_BYTES) as mounted:
+        yield mounted
 
 
 def report_files(report_dir: Path) -> dict[str, bytes]:
@@ -64,7 +56,7 @@ def test_a_read_only_report_directory_stops_the_sweep_before_it_starts_and_keeps
     docker_client: docker.DockerClient,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(workspace.report_dir)], check=True)
+    remount_read_only(workspace.report_dir)
     since = int(time.time()) - 1
     capsys.readouterr()
 
