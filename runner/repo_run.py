@@ -214,11 +214,27 @@ def prepare_report_mount(report_dir: Path, repository: str) -> Path:
 
 
 def engine_alive(client: docker.DockerClient) -> bool:
+    """Whether the engine still takes new connections. A pooled connection is not proof: an engine that is shutting
+    down still answers on the connections it has while it refuses new ones, so the ping goes over a fresh one."""
     try:
         client.ping()
+        api = getattr(client, "api", None)
+        if isinstance(api, docker.APIClient):  # a stand-in without one (a test's fake) is judged by its ping
+            with _fresh_connection(api) as fresh:
+                fresh.ping()
     except (docker.errors.DockerException, *ENGINE_CONNECTION_ERRORS):
         return False
     return True
+
+
+def _fresh_connection(api: docker.APIClient) -> docker.APIClient:
+    """A client of the same engine, with none of `api`'s pooled connections."""
+    socket_path = getattr(api.get_adapter(api.base_url), "socket_path", None)  # a unix socket's adapter holds it
+    fresh = docker.APIClient(
+        base_url=f"unix://{socket_path}" if socket_path else api.base_url, version=api.api_version, timeout=10
+    )
+    fresh.verify, fresh.cert = api.verify, api.cert  # the TLS settings of a tcp engine, if any
+    return fresh
 
 
 def _not_started(repo: RepoConfig, status: Status, reason: Reason, detail: str) -> RepoOutcome:

@@ -30,6 +30,7 @@ class Workspace:
         self.config_dir = root / "config"
         self.report_dir = root / "report"
         self.state_dir = root / "state"  # the runner's lock files, away from the user's own
+        self.docker_host: str | None = None  # another engine than the shared one, for a runner of its own process
         self.runner: dict[str, Any] = {
             "renovate": {"image": image},
             "concurrency": 2,
@@ -74,7 +75,8 @@ class Workspace:
 
     def environ(self) -> dict[str, str]:
         """The environment for a runner started as a separate process."""
-        return {**os.environ, STATE_DIR_ENV: str(self.state_dir)}
+        engine = {"DOCKER_HOST": self.docker_host} if self.docker_host else {}
+        return {**os.environ, STATE_DIR_ENV: str(self.state_dir), **engine}
 
     def sweep(self, run_id: str, *extra: str) -> SweepOutput:
         """Run a sweep through the CLI in this process (the caller sets STATE_DIR_ENV) and read its report."""
