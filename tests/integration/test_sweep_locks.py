@@ -22,7 +22,7 @@ repository_finished done
 """
 
 
-@pytest.mark.parametrize("shared", ["report directory", "cache volume"])
+@pytest.mark.parametrize("shared", ["report directory", "cache volume", "cache directory"])
 def test_a_second_sweep_on_the_same_report_directory_or_cache_refuses_and_leaves_the_first_alone(
     workspace: Workspace,
     run_id: str,
@@ -33,13 +33,18 @@ def test_a_second_sweep_on_the_same_report_directory_or_cache_refuses_and_leaves
     shared: str,
 ) -> None:
     name = workspace.local_repo("sleeps", SLEEPS)
+    first_cache: list[str] = []
     if shared == "report directory":  # another cache, the same report directory
         elsewhere = ["--cache-dir", str(tmp_path / "other-cache")]
         what = f"the report directory {workspace.report_dir}"
-    else:  # another report directory, the same cache volume
+    elif shared == "cache volume":  # another report directory, the same cache volume
         elsewhere = ["--report-dir", str(tmp_path / "other-report")]
         what = f"the cache volume {cache_volume}"
-    with runner_process(workspace, f"{run_id}-1", docker_client) as first:
+    else:  # another report directory, the same cache directory (as Cache@2's, by --cache-dir)
+        first_cache = ["--cache-dir", str(tmp_path / "shared-cache")]
+        elsewhere = ["--report-dir", str(tmp_path / "other-report"), *first_cache]
+        what = f"the cache directory {tmp_path / 'shared-cache'}"
+    with runner_process(workspace, f"{run_id}-1", docker_client, *first_cache) as first:
         running = wait_for_running_repositories(docker_client, workspace, f"{run_id}-1", 1, first)
         log_before = (workspace.report_dir / "logs").iterdir()
 
