@@ -18,8 +18,9 @@ class ExitCode(IntEnum):
     AUTH = 3  # no token could be obtained
     ENGINE = 4  # container engine or image unavailable
     LOCKED = 5  # another sweep holds the report directory or cache volume
-    REPORT_NOT_WRITTEN = 6  # the report directory cannot be written (read-only, full); its previous report is intact
-    AZURE_DEVOPS = 7  # Azure DevOps failed the runner's own calls (down, throttling, 403) before any repository ran
+    # 6 is taken by the history store on main (fleet-health); these follow it so the branches merge without a clash.
+    REPORT_NOT_WRITTEN = 7  # the report directory cannot be written (read-only, full); its previous report is intact
+    AZURE_DEVOPS = 8  # Azure DevOps failed the runner's own calls (down, throttling, 403) before any repository ran
     INTERRUPTED = 130  # SIGINT (128 + 2)
     TERMINATED = 143  # SIGTERM (128 + 15)
 

@@ -1,7 +1,7 @@
 """`renovate-runner run`: the sweep, from configuration to report and exit code.
 
 Problems that stop everything are found in this order, before any container starts: configuration (exit 2),
-authentication (3), a report directory that cannot be written (6), another sweep holding the locks (5), the
+authentication (3), a report directory that cannot be written (7), another sweep holding the locks (5), the
 container engine or image (4). Then the preflight
 checks mark the repositories the identity cannot update; the others run.
 """

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 4  # 2: concurrency and concurrency_basis; 3: organization; 4: attempts, reason host_error
+# 2: concurrency and concurrency_basis; 3: organization; 4: dependency health, pull requests' opened_at (the
+# fleet-health branch, merged beside this one); 5: attempts, reason host_error
+REPORT_VERSION = 5
 
 
 class Status(StrEnum):

@@ -62,7 +62,7 @@ def test_a_read_only_report_directory_stops_the_sweep_before_it_starts_and_keeps
 
     second = workspace.sweep(f"{run_id}-2")
 
-    assert second.exit_code == 6
+    assert second.exit_code == 7
     message = capsys.readouterr().err.splitlines()[-1]
     assert message == (
         f"renovate-runner: cannot write the report to {workspace.report_dir} (Read-only file system); nothing was "
@@ -85,7 +85,7 @@ def test_a_disk_filling_during_the_sweep_fails_the_report_write_clearly_and_keep
 
     second = workspace.sweep(f"{run_id}-2", "--repo", flood)
 
-    assert second.exit_code == 6
+    assert second.exit_code == 7
     printed = capsys.readouterr().err
     assert printed.splitlines()[-1] == (
         f"renovate-runner: cannot write the report to {workspace.report_dir} (No space left on device); this "

@@ -103,7 +103,7 @@ def test_retries_give_up_with_a_clear_error(serve: type[ScriptedServer]) -> None
         f"HTTP 500 from {server.url}Platform/_apis/git/repositories on all 5 attempts over 15s; the service is down or "
         "throttling this identity; try again later"
     )
-    assert raised.value.exit_code == 7
+    assert raised.value.exit_code == 8
 
 
 def test_an_unreachable_service_is_a_clear_error() -> None:

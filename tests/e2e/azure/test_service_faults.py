@@ -3,7 +3,7 @@ doubles answers chosen requests with 429 and `Retry-After`, 503, 500, or not in 
 doubles, which check them as the real services do. The runner is its own process, as in a pipeline step.
 
 The runner's own calls to Azure DevOps (discovery, preflight) are retried within a stated bound (runner.http_retry:
-5 attempts, waiting 1, 2, 4, 8 s or what Retry-After asks), then reported with exit code 7; the token endpoint's
+5 attempts, waiting 1, 2, 4, 8 s or what Retry-After asks), then reported with exit code 8; the token endpoint's
 failures within azure-identity's, bounded by the runner (runner.auth.modes: 15 s per request, 3 retries), then
 reported with exit code 3. Either way before any repository starts.
 """
@@ -82,7 +82,7 @@ def test_azure_devops_down_stops_the_sweep_before_any_repository_starts(organiza
         organization.configure([REPOSITORY], mode="pipelines", **through(proxy, organization))
         sweep = organization.sweep(organization.environ("pipelines"))
 
-    assert sweep.exit_code == 7, sweep.run.describe()
+    assert sweep.exit_code == 8, sweep.run.describe()
     connection = proxy.seen_at(r"/_apis/connectionData$")
     assert [request.status for request in connection] == [503] * ATTEMPTS
     assert sweep.run.stderr.splitlines()[-1] == (
