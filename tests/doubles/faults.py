@@ -45,10 +45,14 @@ class Fault:
     body: bytes = b'{"message": "injected by the fault proxy"}'
     stall_s: float = 0.0  # wait this long before answering: longer than the client's timeout is a timeout to it
     times: int | None = None  # how many matching requests fail before the rest go through; None: every one
+    after: int = 0  # how many matching requests go through before the first fails (a service failing mid-run)
 
     def claims(self, method: str, path: str) -> bool:
         """Whether this fault answers the request (and counts it)."""
         if self.method not in (None, method) or not re.search(self.path, path):
+            return False
+        if self.after > 0:
+            self.after -= 1
             return False
         if self.times is None:
             return True

@@ -121,6 +121,37 @@ def test_a_token_endpoint_answering_500_is_retried_then_reported_before_anything
     assert organization.devops.requests == ()  # Azure DevOps was never asked anything
 
 
+# Tokens live 10 minutes, and a repository needs one for its timeout plus the margin (5 + 5 minutes): so each
+# repository asks Entra ID for a token of its own, after the one the sweep started with.
+@pytest.mark.parametrize("token_lifetime", [600])
+def test_a_token_endpoint_failing_during_the_sweep_fails_each_repository_with_reason_token(
+    organization: Organization, entra_proxy: FaultProxy
+) -> None:
+    repositories = [REPOSITORY, "Platform/api"]
+    for repository in repositories:
+        organization.seed(repository, FILES)
+    organization.configure(
+        repositories, auth={"mode": "workload-identity", "margin": "5m", "floor": "1m"}, timeout="5m", concurrency=1
+    )
+    entra_proxy.faults.append(Fault(path=TOKEN_PATH, status=500, body=b'{"error": "server_error"}', after=1))
+    with entra_proxy:
+        environ = organization.environ("workload-identity") | {"AZURE_AUTHORITY_HOST": entra_proxy.base_url}
+        sweep = organization.sweep(environ)
+
+    assert sweep.exit_code == 1, sweep.run.describe()
+    assert {name: (o["status"], o["reason"]) for name, o in sweep.outcomes.items()} == dict.fromkeys(
+        repositories, ("failed", "token")
+    )
+    for outcome in sweep.outcomes.values():
+        assert "auth mode 'workload-identity' could not get an Azure DevOps token" in outcome["detail"]
+        assert "server_error" in outcome["detail"]
+        assert outcome["log"] is None  # no container was started without a token that lasts
+    statuses = [request.status for request in entra_proxy.seen_at(TOKEN_PATH)]
+    assert statuses == [200] + [500] * (1 + TOKEN_RETRIES) * len(repositories)
+    assert sweep.summary  # the whole report was written
+    assert not [r for r in organization.devops.requests if "_git/" in r.path]
+
+
 def test_a_token_endpoint_that_does_not_answer_in_time_is_asked_again_and_the_sweep_runs(
     organization: Organization, entra_proxy: FaultProxy
 ) -> None:
