@@ -194,7 +194,7 @@ exit "$FAKE_EXIT"
 WRITES_A_REPORT_WHEN_IT_EXITS = {0, 1, 4, 130, 143}
 
 
-@pytest.mark.parametrize("runner_exit", [0, 1, 2, 3, 4, 5, 6, 7, 70, 130, 143])
+@pytest.mark.parametrize("runner_exit", [0, 1, 2, 3, 4, 5, 6, 7, 8, 70, 130, 143])
 def test_the_sweep_step_fails_unless_the_sweep_finished_and_says_when_there_is_a_report(
     tmp_path: Path, runner_exit: int
 ) -> None:
@@ -205,7 +205,13 @@ def test_the_sweep_step_fails_unless_the_sweep_finished_and_says_when_there_is_a
     report_dir = tmp_path / "report"
     script = str(step["inputs"]["inlineScript"])
     # What the agent does before the script runs: it expands the macros, and maps `env` with the parameters' values.
-    for macro, value in {"configRoot": tmp_path, "reportDir": report_dir, "cacheDir": tmp_path / "cache"}.items():
+    macros = {
+        "configRoot": tmp_path,
+        "reportDir": report_dir,
+        "cacheDir": tmp_path / "cache",
+        "historyDir": tmp_path / "history",
+    }
+    for macro, value in macros.items():
         script = script.replace(f"$({macro})", str(value))
     defaults = {name: str(parameter.get("default", "")) for name, parameter in TEMPLATE_PARAMETERS.items()}
     environ = {
