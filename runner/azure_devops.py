@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from runner.errors import AuthError, RunnerError
+from runner.errors import AuthError, ExitCode, RunnerError
 from runner.http_retry import bearer_request
 
 API_VERSION: Final = "7.1"
@@ -48,6 +48,8 @@ def tagging_token(project_id: str) -> str:
 
 class AzureDevOpsError(RunnerError):
     """Azure DevOps answered something the runner cannot use (not an authentication problem)."""
+
+    exit_code = ExitCode.AZURE_DEVOPS
 
 
 @dataclass(frozen=True, kw_only=True)

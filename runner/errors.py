@@ -19,6 +19,8 @@ class ExitCode(IntEnum):
     ENGINE = 4  # container engine or image unavailable
     LOCKED = 5  # another sweep holds the report directory or cache volume
     HISTORY = 6  # the history store cannot be opened, read or written (`history` commands)
+    REPORT_NOT_WRITTEN = 7  # the report directory cannot be written (read-only, full); its previous report is intact
+    AZURE_DEVOPS = 8  # Azure DevOps failed the runner's own calls (down, throttling, 403) before any repository ran
     INTERRUPTED = 130  # SIGINT (128 + 2)
     TERMINATED = 143  # SIGTERM (128 + 15)
 
@@ -55,6 +57,12 @@ class LockedError(RunnerError):
     """Another sweep is using the same report directory or cache volume."""
 
     exit_code = ExitCode.LOCKED
+
+
+class ReportWriteError(RunnerError):
+    """The report directory cannot be written; whatever report it held before is left as it was."""
+
+    exit_code = ExitCode.REPORT_NOT_WRITTEN
 
 
 class ReportError(RunnerError):

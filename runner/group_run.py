@@ -100,7 +100,9 @@ def _run_container(
                 stack.enter_context(sink)
             container = stack.enter_context(RenovateContainer(state.client, spec))
             container.run_streaming(router)
-            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
+            result = container.wait(
+                grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S, hurry=state.hurry
+            )
     except EngineError as error:
         if not engine_alive(state.client):
             state.engine_gone.set()
@@ -148,7 +150,10 @@ def _member_outcome(
         summary=summary,
         duration_s=duration_s,
         log=log_name,
-        notes=[f"ran in one Renovate container with {others} other repositories (repositories_per_container)"],
+        notes=[
+            f"ran in one Renovate container with {others} other repositories (repositories_per_container)",
+            *sink.notes,
+        ],
     )
     log.info("repository_finished_in_group", repo=repo.name, status=outcome.status.value)
     return outcome

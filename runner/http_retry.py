@@ -8,8 +8,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import structlog
 import tenacity.nap
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+log = structlog.get_logger()
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_S = 120.0  # a server asking for longer is treated as down rather than waited for
@@ -55,14 +58,33 @@ def _wait(state: RetryCallState) -> float:
     return backoff
 
 
-def retrying(attempts: int = 5, sleep: Callable[[float], None] | None = None) -> Retrying:
-    """A tenacity policy for one REST call; raise `RetryableResponseError` for answers worth another try."""
+ATTEMPTS = 5
+
+
+def retrying(attempts: int = ATTEMPTS, sleep: Callable[[float], None] | None = None) -> Retrying:
+    """A tenacity policy for one REST call; raise `RetryableResponseError` for answers worth another try.
+
+    The bound: `attempts` tries, waiting 1, 2, 4, 8 s in between (15 s in all), or what Retry-After asks, up to
+    MAX_RETRY_AFTER_S each time.
+    """
     return Retrying(
         retry=retry_if_exception(_is_retryable),
         stop=stop_after_attempt(attempts),
         wait=_wait,
         reraise=True,
         sleep=sleep or tenacity.nap.sleep,
+        before_sleep=_log_retry,
+    )
+
+
+def _log_retry(state: RetryCallState) -> None:
+    """Each retry is a warning in the runner's log: a service that throttles us shows before it fails us."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    log.warning(
+        "http_retry",
+        error=str(error) if error is not None else None,
+        attempt=state.attempt_number,
+        wait_s=round(state.upcoming_sleep, 1),
     )
 
 
@@ -99,9 +121,15 @@ def bearer_request(
             raise RetryableResponseError(response)
         return response
 
+    policy = retrying(sleep=sleep)
     try:
-        return retrying(sleep=sleep)(send)
+        return policy(send)
     except RetryableResponseError as error:
-        raise failure(f"{error}: still failing after retries; try again later") from None
+        attempts = policy.statistics.get("attempt_number", 1)
+        waited = policy.statistics.get("idle_for", 0.0)
+        raise failure(
+            f"{error} on all {attempts} attempts over {waited:.0f}s; the service is down or throttling this "
+            "identity; try again later"
+        ) from None
     except (requests.ConnectionError, requests.Timeout) as error:
         raise failure(f"cannot reach {url.split('?', maxsplit=1)[0]}: {type(error).__name__}; {hint}") from None

@@ -6,7 +6,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,8 +22,9 @@ from runner.renovate.container_spec import REPORT_FILE_NAME, container_spec
 from runner.renovate.logs import LogSummary
 from runner.renovate.logsink import LogSink
 from runner.renovate.outcome import build_outcome
-from runner.report.model import Reason, RepoOutcome, Status
+from runner.report.model import Attempt, Reason, RepoOutcome, Status
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR
+from runner.retries import as_attempt, is_transient, retry_note
 from runner.run_context import RunContext
 from runner.secrets import register_secret
 
@@ -39,7 +40,8 @@ class SweepState:
     client: docker.DockerClient
     context: RunContext
     token_source: TokenSource | None
-    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel: threading.Event = field(default_factory=threading.Event)  # the first SIGINT/SIGTERM: stop politely
+    hurry: threading.Event = field(default_factory=threading.Event)  # a second one: kill what still runs, now
     engine_gone: threading.Event = field(default_factory=threading.Event)
     on_token: Callable[[str], None] = register_secret  # every token obtained: redaction, pipeline masking
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -62,21 +64,52 @@ def run_repository(
         if (not_run := _not_to_run(repo, state)) is not None:
             return not_run
         on_start(repo)
-        started = time.monotonic()
-        try:
-            grant = _token_for(repo, state)
-            if isinstance(grant, RepoOutcome):  # no token that lasts: the repository fails without a container
-                return grant
-            return _run_container(repo, index, state, grant, started)
-        except Exception as error:  # one repository's surprise must never take the sweep down
-            log.exception("repository_crashed")
-            return RepoOutcome(
-                repository=repo.name,
-                status=Status.CRASHED,
-                reason=Reason.ENGINE,
-                detail=f"unexpected error in the runner: {type(error).__name__}: {error}",
-                duration_s=time.monotonic() - started,
-            )
+        earlier: list[Attempt] = []
+        while True:
+            outcome = _run_once(repo, index, state)
+            if not _worth_another_run(outcome, len(earlier), state):
+                break
+            earlier.append(as_attempt(outcome, log=_keep_log(outcome.log, len(earlier) + 1, state.context.report_dir)))
+            log.warning("repository_retried", reason=outcome.reason, detail=outcome.detail, attempt=len(earlier) + 1)
+        if not earlier:
+            return outcome
+        attempts = tuple(earlier)
+        return replace(outcome, attempts=attempts, notes=(retry_note(attempts), *outcome.notes))
+
+
+def _worth_another_run(outcome: RepoOutcome, retried: int, state: SweepState) -> bool:
+    if state.cancel.is_set() or state.engine_gone.is_set():
+        return False
+    return retried < state.context.runner.retries and is_transient(outcome)
+
+
+def _keep_log(log_name: str | None, attempt: int, report_dir: Path) -> str | None:
+    """Moves an attempt's log out of the way of the next one's: `logs/attempt-<n>/<name>`, still unique."""
+    if log_name is None:
+        return None
+    current = report_dir / log_name
+    kept = report_dir / LOGS_DIR / f"attempt-{attempt}" / current.name
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    current.replace(kept)
+    return log_name_of(kept, report_dir)
+
+
+def _run_once(repo: RepoConfig, index: int, state: SweepState) -> RepoOutcome:
+    started = time.monotonic()
+    try:
+        grant = _token_for(repo, state)
+        if isinstance(grant, RepoOutcome):  # no token that lasts: the repository fails without a container
+            return grant
+        return _run_container(repo, index, state, grant, started)
+    except Exception as error:  # one repository's surprise must never take the sweep down
+        log.exception("repository_crashed")
+        return RepoOutcome(
+            repository=repo.name,
+            status=Status.CRASHED,
+            reason=Reason.ENGINE,
+            detail=f"unexpected error in the runner: {type(error).__name__}: {error}",
+            duration_s=time.monotonic() - started,
+        )
 
 
 def _not_to_run(repo: RepoConfig, state: SweepState) -> RepoOutcome | None:
@@ -148,14 +181,15 @@ def _run_container(repo: RepoConfig, index: int, state: SweepState, grant: Grant
     try:
         with LogSink(repo_log, summary) as sink, RenovateContainer(state.client, spec) as container:
             container.run_streaming(sink)
-            result = container.wait(grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S)
+            result = container.wait(
+                grant.timeout.total_seconds(), state.cancel, grace_s=CANCEL_GRACE_S, hurry=state.hurry
+            )
     except EngineError as error:
         if not engine_alive(state.client):
             state.engine_gone.set()
         return _failed(repo, Reason.ENGINE, str(error), started, log_name=log_name)
     notes = [grant.note] if grant.note else []
-    if sink.unparsed_long_lines:
-        notes.append(f"{sink.unparsed_long_lines} output line(s) over the length cap were logged but not parsed")
+    notes += sink.notes
     return build_outcome(
         repo.name,
         exit_code=result.exit_code,
@@ -180,11 +214,27 @@ def prepare_report_mount(report_dir: Path, repository: str) -> Path:
 
 
 def engine_alive(client: docker.DockerClient) -> bool:
+    """Whether the engine still takes new connections. A pooled connection is not proof: an engine that is shutting
+    down still answers on the connections it has while it refuses new ones, so the ping goes over a fresh one."""
     try:
         client.ping()
+        api = getattr(client, "api", None)
+        if isinstance(api, docker.APIClient):  # a stand-in without one (a test's fake) is judged by its ping
+            with _fresh_connection(api) as fresh:
+                fresh.ping()
     except (docker.errors.DockerException, *ENGINE_CONNECTION_ERRORS):
         return False
     return True
+
+
+def _fresh_connection(api: docker.APIClient) -> docker.APIClient:
+    """A client of the same engine, with none of `api`'s pooled connections."""
+    socket_path = getattr(api.get_adapter(api.base_url), "socket_path", None)  # a unix socket's adapter holds it
+    fresh = docker.APIClient(
+        base_url=f"unix://{socket_path}" if socket_path else api.base_url, version=api.api_version, timeout=10
+    )
+    fresh.verify, fresh.cert = api.verify, api.cert  # the TLS settings of a tcp engine, if any
+    return fresh
 
 
 def _not_started(repo: RepoConfig, status: Status, reason: Reason, detail: str) -> RepoOutcome:

@@ -2,9 +2,11 @@
 `run_group`), at most `concurrency` containers at once.
 
 Repositories start longest previous duration first (`runner.scheduling`, from the history store), else in their
-stable order, and run in isolation: one failing, crashing or timing out never affects
-another. SIGINT/SIGTERM set a cancel flag: running containers are stopped and removed, repositories that had not
-started are reported `cancelled`, the report is still written, and the caller exits 130/143.
+stable order, and run in isolation: one failing, crashing or timing out never affects another. SIGINT/SIGTERM set a
+cancel flag: running containers are stopped (SIGTERM, SIGKILL after a grace period) and removed, repositories that
+had not finished are reported `cancelled`, the report is still written, and the caller exits 130/143 (by the first
+signal). A second signal kills the containers still stopping at once: the Azure Pipelines agent cancels with SIGINT,
+SIGTERM 7.5 s later and SIGKILL 2.5 s after that, and the report must be written before the SIGKILL.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def run_sweep(
     planned = plan_units(repos, state.context.runner, preflight_problems=state.context.preflight_problems)
     units = longest_first(planned, repos, durations or {})
     with (
-        _signals_set(state.cancel) as received,
+        _signals_set(state.cancel, state.hurry) as received,
         ThreadPoolExecutor(max_workers=concurrency.value, thread_name_prefix="repo") as pool,
     ):
         pending = {pool.submit(one, unit) for unit in units}
@@ -123,15 +125,20 @@ def run_sweep(
 
 
 @contextmanager
-def _signals_set(cancel: threading.Event) -> Iterator[list[int | None]]:
-    """While active, SIGINT and SIGTERM set `cancel` instead of raising; yields [the signal received]."""
+def _signals_set(cancel: threading.Event, hurry: threading.Event) -> Iterator[list[int | None]]:
+    """While active, SIGINT and SIGTERM set `cancel` instead of raising, and a second one `hurry`; yields [the first
+    signal received]."""
     received: list[int | None] = [None]
 
     def handle(signal_number: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signal_number).name
         if received[0] is None:
             received[0] = signal_number
-            log.warning("sweep_interrupted", signal=signal.Signals(signal_number).name)
-        cancel.set()
+            log.warning("sweep_interrupted", signal=name)
+            cancel.set()
+        elif not hurry.is_set():
+            log.warning("sweep_interrupted_again", signal=name, action="killing the running containers")
+            hurry.set()
 
     if threading.current_thread() is not threading.main_thread():
         yield received  # signals can only be handled on the main thread (e.g. when embedded)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 
@@ -90,10 +91,27 @@ def _not_on_path(command: str) -> Callable[[Environ], str | None]:
     return missing
 
 
-def _authority(environ: Environ) -> dict[str, str]:
+# How long a credential may take to get a token from Entra ID (or a managed identity endpoint). azure-core's own
+# defaults are 300 s per request and 10 retries with backoff up to 120 s, so a token endpoint that hangs or keeps
+# failing would stall a sweep for most of an hour before saying so. With these, a request gives up after
+# TOKEN_READ_TIMEOUT_S and is tried TOKEN_RETRIES more times (429 and 5xx answers, dropped connections, timeouts;
+# Retry-After honoured), waiting 0.8, 1.6, 3.2 s in between: about a minute at most.
+TOKEN_CONNECT_TIMEOUT_S = 10
+TOKEN_READ_TIMEOUT_S = 15
+TOKEN_RETRIES = 3
+TRANSPORT_BOUNDS: Mapping[str, Any] = {
+    "connection_timeout": TOKEN_CONNECT_TIMEOUT_S,
+    "read_timeout": TOKEN_READ_TIMEOUT_S,
+    "retry_total": TOKEN_RETRIES,
+    "retry_backoff_max": 8,
+}
+
+
+def _http_options(environ: Environ) -> dict[str, Any]:
+    """Keyword arguments every HTTP-based credential gets: the transport bounds, and the authority."""
     # azure-identity would read AZURE_AUTHORITY_HOST from the process; passing it keeps `environ` the input.
     host = environ.get("AZURE_AUTHORITY_HOST")
-    return {"authority": host} if host else {}
+    return {**TRANSPORT_BOUNDS, **({"authority": host} if host else {})}
 
 
 def _pipelines_credential(environ: Environ) -> TokenCredential:
@@ -104,7 +122,7 @@ def _pipelines_credential(environ: Environ) -> TokenCredential:
         client_id=environ["AZURESUBSCRIPTION_CLIENT_ID"],
         service_connection_id=environ["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
         system_access_token=environ["SYSTEM_ACCESSTOKEN"],
-        **_authority(environ),
+        **_http_options(environ),
     )
 
 
@@ -160,14 +178,14 @@ def _workload_identity_credential(environ: Environ) -> TokenCredential:
             tenant_id=environ["AZURE_TENANT_ID"],
             client_id=environ["AZURE_CLIENT_ID"],
             token_file_path=environ["AZURE_FEDERATED_TOKEN_FILE"],
-            **_authority(environ),
+            **_http_options(environ),
         )
     id_token = environ["idToken"]
     return ClientAssertionCredential(
         tenant_id=environ["tenantId"],
         client_id=environ["servicePrincipalId"],
         func=lambda: id_token,
-        **_authority(environ),
+        **_http_options(environ),
     )
 
 
@@ -196,7 +214,7 @@ def _managed_identity_missing(environ: Environ) -> str | None:
 def _managed_identity_credential(client_id: str | None) -> TokenCredential:
     from azure.identity import ManagedIdentityCredential  # noqa: PLC0415 - lazily, see the module docstring
 
-    return ManagedIdentityCredential(client_id=client_id)
+    return ManagedIdentityCredential(client_id=client_id, **TRANSPORT_BOUNDS)
 
 
 MANAGED_IDENTITY = Mode(

@@ -1,7 +1,8 @@
 """`renovate-runner run`: the sweep, from configuration to report and exit code.
 
 Problems that stop everything are found in this order, before any container starts: configuration (exit 2),
-authentication (3), another sweep holding the locks (5), the container engine or image (4). Then the preflight
+authentication (3), a report directory that cannot be written (7), another sweep holding the locks (5), the
+container engine or image (4). Then the preflight
 checks mark the repositories the identity cannot update; the others run.
 """
 
@@ -38,7 +39,7 @@ from runner.renovate import engine
 from runner.renovate.cache_dir import prepare_cache_directory
 from runner.repo_run import SweepState
 from runner.report.markdown import published_in
-from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
+from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, ensure_writable, write_report
 from runner.run_context import RunContext
 from runner.sharding import Shard, choose_shard, select_run
 from runner.sweep import SweepResult, run_sweep
@@ -145,7 +146,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
     access = connect_azure(config.runner, environ, announce) if needs_azure(config.runner, named) else None
     candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
     plan = make_plan(args, config.runner, candidates, environ)
-    plan.report_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable(plan.report_dir)
     with SweepLocks(
         state_dir=default_state_dir(dict(environ)),
         run_id=plan.run_id,
@@ -252,8 +253,11 @@ def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:
     cache = plan.runner.cache
     if cache.directory is not None:
         prepare_cache_directory(cache.directory, client, plan.image)
+        engine.check_cache_writable(client, plan.image, str(cache.directory), f"the cache directory {cache.directory}")
     else:
-        engine.ensure_cache_volume(client, cache.volume or DEFAULT_CACHE_VOLUME, plan.image)
+        volume = cache.volume or DEFAULT_CACHE_VOLUME
+        engine.ensure_cache_volume(client, volume, plan.image)
+        engine.check_cache_writable(client, plan.image, volume, f"the cache volume {volume}")
     return client
 
 

@@ -33,6 +33,7 @@ from runner.config.urls import HistoryUrl, OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 MAX_REPOSITORIES_PER_CONTAINER = 32
+MAX_RETRIES = 3  # more would hide a real outage behind hours of waiting
 DEFAULT_PASSTHROUGH_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
@@ -231,6 +232,14 @@ class RunnerConfig(ConfigModel):
         "container, one after another, and so one Renovate start-up; 1 gives every repository its own container.",
     )
     timeout: Duration = Field(default="30m", validate_default=True, description="Time limit for each repository.")
+    retries: int = Field(
+        default=1,
+        ge=0,
+        le=MAX_RETRIES,
+        description="How many more times a repository runs when its run failed in a passing way: the container "
+        "engine hiccupped, or Renovate could not reach Azure DevOps or a registry (reason host_error). Other "
+        "failures are not retried; 0 turns retries off.",
+    )
     limits: Limits = Field(default_factory=Limits)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     network: DockerName = Field(default="bridge", description="Docker network of the Renovate containers.")

@@ -34,7 +34,13 @@ def prepare_cache_directory(directory: Path, client: docker.DockerClient, image:
             "cache.directory (or --cache-dir)"
         ) from None
     if os.geteuid() == 0:
-        changed = _chown_tree(directory)
+        try:
+            changed = _chown_tree(directory)
+        except OSError as error:
+            raise EngineError(
+                f"cannot hand the cache directory {directory} to Renovate's user (uid {RENOVATE_UID}): "
+                f"{error.strerror}; make it writable, or choose another cache.directory (or --cache-dir)"
+            ) from None
     else:
         changed = -1  # unknown: the container does them all
         _chown_in_container(client, image, directory)

@@ -8,12 +8,14 @@ error, and when the sweep is interrupted.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from typing import Literal, Protocol
 
@@ -85,6 +87,7 @@ KEEP_CONTAINERS_ENV = "RENOVATE_RUNNER_KEEP_CONTAINERS"
 _POLL_SECONDS = 0.5
 # The carriage returns that end a line (CRLF output); a line's length is counted without them.
 _CARRIAGE_RETURNS = re.compile(rb"\r+$", re.MULTILINE)
+_STOP_POLL_SECONDS = 0.2  # how often a stopping container is checked for having ended
 # Failures of the engine connection itself (as opposed to an API answer about the container).
 ENGINE_CONNECTION_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError)
 # Anything the engine can answer or fail with while we manage a container.
@@ -231,13 +234,22 @@ class RenovateContainer:
             container.start()
         except ENGINE_FAILURES as error:
             raise EngineError(f"could not start container {self._spec.name}: {_explain(error)}") from None
+        # The caller's context (structlog's bound `repo`) goes along, so what the sink logs names the repository.
+        context = contextvars.copy_context()
         self._reader = threading.Thread(
-            target=self._read, args=(stream, sink), name=f"logs-{self._spec.name}", daemon=True
+            target=context.run, args=(self._read, stream, sink), name=f"logs-{self._spec.name}", daemon=True
         )
         self._reader.start()
 
-    def wait(self, timeout_s: float, cancel: threading.Event, *, grace_s: float = 10.0) -> WaitResult:
-        """Wait until the container exits, the deadline passes (stop, then kill) or `cancel` is set."""
+    def wait(
+        self,
+        timeout_s: float,
+        cancel: threading.Event,
+        *,
+        grace_s: float = 10.0,
+        hurry: threading.Event | None = None,
+    ) -> WaitResult:
+        """Wait until the container exits, the deadline passes or `cancel` is set (then stop it, see `stop`)."""
         deadline = time.monotonic() + timeout_s
         reader = self._reader
         if reader is None:
@@ -252,28 +264,42 @@ class RenovateContainer:
                 break
             reader.join(timeout=_POLL_SECONDS)
         if timed_out or cancelled:
-            self.stop(grace_s)
+            self.stop(grace_s, hurry=hurry)
             reader.join(timeout=grace_s + 5)
         if self._reader_error is not None:
             raise EngineError(f"lost the output of container {self._spec.name}: {_explain(self._reader_error)}")
         exit_code, oom_killed = self._final_state()
         return WaitResult(exit_code=exit_code, timed_out=timed_out, cancelled=cancelled, oom_killed=oom_killed)
 
-    def stop(self, grace_s: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after `grace_s`; safe to call from another thread and more than once."""
+    def stop(self, grace_s: float = 10.0, *, hurry: threading.Event | None = None) -> None:
+        """SIGTERM, then SIGKILL after `grace_s`, or at once when `hurry` is set meanwhile (a second interrupt: the
+        Azure Pipelines agent sends SIGKILL 2.5 s after it); safe to call from another thread and more than once."""
         container = self._container
         if container is None:
             return
         with self._stopping:
             try:
-                container.stop(timeout=int(grace_s))
-                container.reload()
-                if container.status == "running":
+                container.kill(signal="SIGTERM")
+                if not self._exits_within(container, grace_s, hurry or threading.Event()):
                     container.kill()
             except docker.errors.NotFound:
                 return
-            except ENGINE_FAILURES as error:
+            except docker.errors.APIError as error:
+                if error.status_code != HTTPStatus.CONFLICT:  # 409: it is not running (any more)
+                    log.warning("container_stop_failed", container=self._spec.name, error=_explain(error))
+            except ENGINE_CONNECTION_ERRORS as error:
                 log.warning("container_stop_failed", container=self._spec.name, error=_explain(error))
+
+    @staticmethod
+    def _exits_within(container: Container, grace_s: float, hurry: threading.Event) -> bool:
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and not hurry.is_set():
+            container.reload()
+            if container.status != "running":
+                return True
+            hurry.wait(_STOP_POLL_SECONDS)
+        container.reload()
+        return container.status != "running"
 
     def remove(self) -> None:
         container, self._container = self._container, None

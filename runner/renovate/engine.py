@@ -113,16 +113,36 @@ def ensure_cache_volume(client: docker.DockerClient, volume: str, image: str) ->
 
 def run_as_root_on_cache(client: docker.DockerClient, image: str, cache: str, script: str) -> None:
     """Runs `script` as root in a short-lived container with `cache` (a volume or host directory) at /cache."""
+    _run_on_cache(client, image, cache, script, user=0)
+
+
+def _run_on_cache(client: docker.DockerClient, image: str, cache: str, script: str, *, user: int) -> None:
     client.containers.run(
         image,
         entrypoint=["/bin/sh", "-c"],
         command=[script],
-        user="0",
+        user=str(user),
         network_mode="none",
         volumes={cache: {"bind": "/cache", "mode": "rw"}},
         labels={f"{LABEL_PREFIX}.cache-init": cache},
         remove=True,
     )
+
+
+def check_cache_writable(client: docker.DockerClient, image: str, cache: str, what: str) -> None:
+    """Fails before any repository runs when Renovate's user cannot write to `cache` (`what` names it): each
+    repository would fail on its own, later and less clearly, otherwise."""
+    probe = "/cache/.renovate-runner-probe"
+    try:
+        _run_on_cache(client, image, cache, f"touch {probe} && rm {probe}", user=RENOVATE_UID)
+    except docker.errors.ContainerError as error:
+        stderr = error.stderr or b""
+        said = (stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr).strip().splitlines()
+        raise EngineError(
+            f"Renovate's user (uid {RENOVATE_UID}) cannot write to {what} ({said[-1] if said else error}); nothing "
+            f"was started. Make it writable for uid {RENOVATE_UID}, or use another cache (cache.volume, "
+            "cache.directory or --cache-dir); a cache volume the runner creates itself is prepared for that user"
+        ) from None
 
 
 def _volume_exists(client: docker.DockerClient, volume: str) -> bool:

@@ -77,6 +77,9 @@ _WHITESPACE: Final = re.compile(r"\s+")
 _ANSI_ESCAPE: Final = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # Lines of a tool's output quoted in an error message that name the cause (git, npm, pip, ...)
 _CAUSE_PREFIXES: Final = ("fatal:", "error:", "npm err!", "err!")
+# What V8 prints on stderr before Node aborts because the JavaScript heap reached its limit (--max-old-space-size,
+# which Node sizes from the container's memory limit by default): the process ends by SIGABRT, not the OOM killer.
+HEAP_EXHAUSTED_MARKER: Final = "JavaScript heap out of memory"
 
 Record = dict[str, Any]
 """One of Renovate's log records: a JSON object with an integer `level`."""
@@ -286,6 +289,7 @@ class LogSummary:
         self._prs: list[PullRequest] = []
         self._problems: dict[tuple[str, str], Problem] = {}
         self._first_error: Problem | None = None
+        self.heap_exhausted = False  # Node said its heap reached its limit (HEAP_EXHAUSTED_MARKER)
 
     @property
     def branches(self) -> tuple[str, ...]:
@@ -337,9 +341,11 @@ class LogSummary:
             self._feed_line(fed, index)
 
     def _feed_line(self, fed: FedLines, index: int) -> None:
-        record = record_from_line(fed.lines[index])
+        line = fed.lines[index]
+        record = record_from_line(line)
         if record is None:
             fed.not_records.append(index)
+            self.feed_output(line.decode("utf-8", errors="replace"))
             return
         self.events += 1
         msg = record.get("msg")
@@ -366,6 +372,11 @@ class LogSummary:
     def _take_problem(self, event: RenovateEvent) -> Problem | None:
         problem = problem_from_event(event)
         return problem if self.add_problem(problem) else None
+
+    def feed_output(self, text: str) -> None:
+        """A line of output that is no Renovate record: a node crash on stderr, say."""
+        if HEAP_EXHAUSTED_MARKER in text:
+            self.heap_exhausted = True
 
     def add_problem(self, problem: Problem) -> bool:
         """Keeps `problem` unless it is a repeat or its level's list is full; True when it was new."""

@@ -30,6 +30,7 @@ class LogSink:
         self.path = path
         self.summary = summary
         self.unparsed_long_lines = 0
+        self.write_error: OSError | None = None  # the log file stopped taking lines (a full disk, say)
         self._held_back = ""  # the tail of an over-long line's last piece, see _write_piece
         self._file: FileIO | None = None
         self._lock = threading.Lock()  # stdout and stderr lines arrive from one reader, but be safe
@@ -55,8 +56,7 @@ class LogSink:
     def on_lines(self, stream: Stream, block: bytes) -> None:
         block = redact_bytes(block)
         with self._lock:
-            if self._file is None:
-                return
+            # No check for a log file here: one that failed (`write_error`) still has its output parsed.
             fed = self.summary.feed_block(block)
             if fed.not_records:
                 block = b"\n".join(_wrapped(stream, fed.lines, fed.not_records))
@@ -73,9 +73,8 @@ class LogSink:
             )
 
     def on_piece(self, stream: Stream, piece: bytes, ends_line: bool) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._write_piece(piece.decode("utf-8", errors="replace"), ends_line)
+        with self._lock:  # counted even when the log file has failed (`write_error`): the note says so
+            self._write_piece(piece.decode("utf-8", errors="replace"), ends_line)
 
     def _write_piece(self, piece: str, ends_line: bool) -> None:
         """A piece of a line over the length cap (`MAX_LINE_LENGTH`): written as it streams, never parsed.
@@ -96,10 +95,27 @@ class LogSink:
         """Writes `parts` in one system call (no copy to join them), all of it."""
         if self._file is None:
             return
-        written = os.writev(self._file.fileno(), parts)
-        rest = b"".join(parts)[written:] if written < sum(map(len, parts)) else b""
-        while rest:  # a regular file takes it all at once, short of a full disk or a signal
-            rest = rest[self._file.write(rest) :]
+        try:
+            written = os.writev(self._file.fileno(), parts)
+            rest = b"".join(parts)[written:] if written < sum(map(len, parts)) else b""
+            while rest:  # a regular file takes it all at once, short of a full disk or a signal
+                rest = rest[self._file.write(rest) :]
+        except OSError as error:
+            # The log ends here, but the run goes on: its output is still read (a container whose output is not
+            # read would block), parsed and summarised, and the outcome says the log is incomplete.
+            self.write_error = error
+            self._file.close()
+            self._file = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the outcome must say about this log: lines it could not parse, writes that failed."""
+        notes = []
+        if self.unparsed_long_lines:
+            notes.append(f"{self.unparsed_long_lines} output line(s) over the length cap were logged but not parsed")
+        if self.write_error is not None:
+            notes.append(f"the log is incomplete: writing it failed ({self.write_error.strerror or self.write_error})")
+        return notes
 
 
 def _wrapped(stream: Stream, lines: list[bytes], not_records: list[int]) -> Iterator[bytes]:

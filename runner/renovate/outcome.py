@@ -14,6 +14,10 @@ from runner.renovate.report_file import read_report_file
 from runner.report.model import Problem, PullRequest, Reason, RepoOutcome, Status
 
 _RENOVATE_CONFIG_EXIT = 2  # Renovate's exit code when it could not load its configuration
+# Renovate's `result` when it stopped because a host it needs failed it: the platform or a registry answering 5xx,
+# a git fetch cut off (lib/workers/repository/error.ts). It logs a warning only and exits 0, but did not process
+# the repository.
+HOST_ERROR_RESULTS = frozenset({"external-host-error", "temporary-error", "rate-limit-exceeded"})
 _SIGNAL_EXIT_BASE = 128  # a process killed by signal N exits with 128 + N
 
 
@@ -32,9 +36,11 @@ def build_outcome(
 ) -> RepoOutcome:
     """Everything known about one finished (or stopped) container run, as the report's `RepoOutcome`."""
     found = read_report_file(report_file, repository)
-    verdict = _stopped_verdict(
-        oom_killed=oom_killed, timed_out=timed_out, cancelled=cancelled, duration_s=duration_s
-    ) or _exit_verdict(exit_code, summary)
+    verdict = (
+        _stopped_verdict(oom_killed=oom_killed, timed_out=timed_out, cancelled=cancelled, duration_s=duration_s)
+        or _gave_up_verdict(exit_code, summary)
+        or _exit_verdict(exit_code, summary)
+    )
     detail = f"{verdict.detail} The log is {log}." if verdict.detail and log else verdict.detail
     problems, omitted = _merge_problems(summary, found.problems)
     omitted_note = [f"{omitted} more warnings or errors are only in the log"] if omitted else []
@@ -86,6 +92,26 @@ def _stopped_verdict(*, oom_killed: bool, timed_out: bool, cancelled: bool, dura
             Reason.OUT_OF_MEMORY,
             "The container ran out of memory and the kernel killed Renovate; raise the container memory "
             "limit in the runner configuration.",
+        )
+    return None
+
+
+def _gave_up_verdict(exit_code: int | None, summary: LogSummary) -> _Verdict | None:
+    """Renovate (or Node under it) stopped for a reason it stated, which explains the run better than its exit code."""
+    if summary.finished is not None and summary.finished.result in HOST_ERROR_RESULTS:
+        return _Verdict(
+            Status.FAILED,
+            Reason.HOST_ERROR,
+            f"Renovate stopped with result {summary.finished.result}: Azure DevOps or a registry it needs did not "
+            "answer; the warnings say which. It is usually passing; if it persists, check that host.",
+        )
+    if exit_code not in (0, None) and summary.heap_exhausted:
+        return _Verdict(
+            Status.CRASHED,
+            Reason.OUT_OF_MEMORY,
+            "Node's JavaScript heap reached its limit and Node stopped Renovate (\"JavaScript heap out of "
+            'memory" on stderr); raise the container memory limit in the runner configuration, which Node '
+            "sizes its heap from.",
         )
     return None
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 4  # 2: concurrency and concurrency_basis; 3: organization; 4: health, pull requests opened_at
+# 2: concurrency and concurrency_basis; 3: organization; 4: dependency health, pull requests' opened_at; 5: attempts,
+# reason host_error
+REPORT_VERSION = 5
 
 
 # Most consequential first; Renovate's other update types follow alphabetically.
@@ -45,6 +47,7 @@ class Reason(StrEnum):
     TOKEN = "token"  # noqa: S105 - a reason's name, not a credential; no token could be obtained for this repository
     TOKEN_LIFETIME = "token_lifetime"  # noqa: S105 - a reason's name; the freshest token expires too soon
     ENGINE = "engine"  # the container engine failed or went away
+    HOST_ERROR = "host_error"  # Renovate could not reach Azure DevOps or a registry and stopped (its result says so)
     OUT_OF_MEMORY = "out_of_memory"
     NO_RESULT = "no_result"  # the container exited without Renovate saying it finished
     TIMEOUT = "timeout"
@@ -98,6 +101,18 @@ class Problem:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Attempt:
+    """An earlier run of a repository that failed in a way worth another try (see `runner.retries`)."""
+
+    status: Status
+    reason: Reason | None
+    detail: str | None
+    exit_code: int | None
+    duration_s: float
+    log: str | None  # path of that run's NDJSON log, relative to the report directory
+
+
+@dataclass(frozen=True, kw_only=True)
 class RepoOutcome:
     repository: str
     status: Status
@@ -114,6 +129,7 @@ class RepoOutcome:
     log: str | None = None  # path of the NDJSON log, relative to the report directory
     notes: tuple[str, ...] = ()  # e.g. a shortened timeout, unparsed long lines
     health: Health | None = None  # None when Renovate's report file had no entry for the repository
+    attempts: tuple[Attempt, ...] = ()  # earlier runs that failed transiently, oldest first; this outcome is the last
 
     @property
     def updates_by_type(self) -> dict[str, int]:
@@ -148,6 +164,7 @@ class RunReport:
 __all__ = [
     "REPORT_VERSION",
     "UPDATE_TYPE_ORDER",
+    "Attempt",
     "DependencyUpdate",
     "Health",
     "Problem",

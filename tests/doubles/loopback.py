@@ -85,6 +85,19 @@ class RecordedRequest:
 Handler = Callable[[IncomingRequest], Reply]
 
 
+def tls_handshake_done(request: Any, timeout: float) -> bool:
+    """For a server whose socket skips the handshake on accept: finish it in the connection's own thread, so a
+    client that never completes it blocks nobody else. False when it failed (a client that does not trust the test
+    CA): there is nothing to answer or record. Plain connections need none."""
+    if isinstance(request, ssl.SSLSocket):
+        request.settimeout(timeout)
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError):
+            return False
+    return True
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -97,13 +110,8 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        if isinstance(request, ssl.SSLSocket):
-            request.settimeout(_RequestHandler.timeout)
-            try:
-                request.do_handshake()
-            except (ssl.SSLError, OSError):
-                return  # a client that does not trust the test CA: nothing to answer or record
-        super().finish_request(request, client_address)
+        if tls_handshake_done(request, _RequestHandler.timeout):
+            super().finish_request(request, client_address)
 
     def record(self, request: RecordedRequest) -> None:
         with self.lock:

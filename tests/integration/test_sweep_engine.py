@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 import uuid
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from runner.renovate.container import (
     LABEL_RUN_LOCK_NAMESPACE,
 )
 from runner.renovate.engine import RENOVATE_UID
+from tests.integration.mounts import remount_read_only, tmpfs_at
 from tests.integration.scripted import FINISHES
-from tests.integration.scripted.workspace import Workspace, containers_of
+from tests.integration.scripted.workspace import Workspace, containers_of, repositories_created
 
 pytestmark = pytest.mark.docker
 
@@ -153,3 +155,72 @@ repository_finished done
     assert second.exit_code == 0
     assert second.status(reader) == ("succeeded", None)
     assert [record["content"] for record in second.logged(reader, "cache read")] == [probe]
+
+
+DockerClient = docker.DockerClient
+Capture = pytest.CaptureFixture[str]
+
+
+def last_line(capsys: Capture) -> str:
+    return capsys.readouterr().err.splitlines()[-1]
+
+
+@pytest.fixture(name="since")
+def since_fixture() -> int:
+    """When the test began, in epoch seconds, for the engine's events since then."""
+    return int(time.time()) - 1
+
+
+def test_an_image_that_is_missing_and_cannot_be_pulled_stops_the_sweep_with_exit_4(
+    workspace: Workspace, run_id: str, since: int, docker_client: DockerClient, capsys: Capture
+) -> None:
+    workspace.local_repo("finishes", FINISHES)
+    image = "registry.invalid/renovate/renovate:44.121.2"  # .invalid never resolves (RFC 2606)
+
+    output = workspace.sweep(run_id, "--image", image)
+
+    assert output.exit_code == 4
+    message = last_line(capsys)
+    assert message.startswith(f"renovate-runner: image {image} is not present and could not be pulled (")
+    assert message.endswith(
+        "); pull or build it (scripts/renovate-image.sh builds Renovate locally) or set renovate.image"
+    )
+    assert not (workspace.report_dir / "report.json").exists()
+    assert repositories_created(docker_client, run_id, since) == []
+
+
+def test_a_cache_volume_renovates_user_cannot_write_stops_the_sweep_before_any_repository(
+    workspace: Workspace, run_id: str, since: int, cache_volume: str, docker_client: DockerClient, capsys: Capture
+) -> None:
+    workspace.local_repo("finishes", FINISHES)
+    docker_client.volumes.create(cache_volume)  # made by someone else: owned by root, mode 755
+
+    output = workspace.sweep(run_id)
+
+    assert output.exit_code == 4
+    assert last_line(capsys) == (
+        f"renovate-runner: Renovate's user (uid {RENOVATE_UID}) cannot write to the cache volume {cache_volume} "
+        "(touch: cannot touch '/cache/.renovate-runner-probe': Permission denied); nothing was started. Make it "
+        f"writable for uid {RENOVATE_UID}, or use another cache (cache.volume, cache.directory or --cache-dir); "
+        "a cache volume the runner creates itself is prepared for that user"
+    )
+    assert repositories_created(docker_client, run_id, since) == []
+    probes = docker_client.containers.list(all=True, filters={"label": f"{LABEL_PREFIX}.cache-init={cache_volume}"})
+    assert probes == []  # the probe container is gone too
+
+
+def test_a_read_only_cache_directory_stops_the_sweep_before_any_repository(
+    workspace: Workspace, run_id: str, since: int, docker_client: DockerClient, tmp_path: Path, capsys: Capture
+) -> None:
+    workspace.local_repo("finishes", FINISHES)
+    with tmpfs_at(tmp_path / "cache", size_bytes=1024 * 1024) as cache:
+        remount_read_only(cache)
+
+        output = workspace.sweep(run_id, "--cache-dir", str(cache))
+
+    assert output.exit_code == 4
+    assert last_line(capsys) == (
+        f"renovate-runner: cannot hand the cache directory {cache} to Renovate's user (uid {RENOVATE_UID}): "
+        "Read-only file system; make it writable, or choose another cache.directory (or --cache-dir)"
+    )
+    assert repositories_created(docker_client, run_id, since) == []

@@ -9,24 +9,12 @@ import time
 import docker
 import pytest
 
-from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID
 from tests.doubles.azure_devops.double import AzureDevOpsDouble
 from tests.doubles.azure_devops.fixtures import TEST_OID, SigningKey
 from tests.integration.scripted import FINISHES
-from tests.integration.scripted.workspace import Workspace, containers_of
+from tests.integration.scripted.workspace import Workspace, containers_of, repositories_created
 
 pytestmark = pytest.mark.docker
-
-
-def repositories_created(client: docker.DockerClient, run_id: str, since: int) -> list[str]:
-    """The repository label of every container the engine created for the run since `since` (epoch seconds)."""
-    events = client.events(
-        since=since,
-        until=int(time.time()) + 1,  # the stream ends then
-        decode=True,
-        filters={"type": "container", "event": "create", "label": f"{LABEL_RUN_ID}={run_id}"},
-    )
-    return [event["Actor"]["Attributes"][LABEL_REPOSITORY] for event in events]
 
 
 def test_a_token_expiring_before_the_timeout_fails_its_repository_without_a_container(

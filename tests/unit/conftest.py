@@ -8,9 +8,10 @@ from unittest.mock import MagicMock
 
 import docker
 import pytest
+from docker.models.containers import ContainerCollection
 
 from runner.commands.run import SweepPlan
-from runner.config import SweepConfig, load_config
+from runner.config import RunnerConfig, SweepConfig, load_config
 from runner.repo_run import SweepState
 from runner.run_context import RunContext
 from tests.postgres import postgres_fixture, store_url_fixture  # noqa: F401 - fixtures, found by name
@@ -71,3 +72,24 @@ def idle_sweep_state(plan: SweepPlan, scratch: Path) -> SweepState:
         ),
         token_source=None,
     )
+
+
+def faked_engine_state(runner: RunnerConfig, scratch: Path) -> tuple[SweepState, MagicMock]:
+    """A sweep's shared state for local repositories, with a spec'd fake of the Docker SDK to script."""
+    client = MagicMock(spec=docker.DockerClient)
+    client.containers = MagicMock(spec=ContainerCollection)
+    state = SweepState(
+        client=client,
+        context=RunContext(
+            run_id="run-1",
+            run_lock=scratch / "run.lock",
+            runner=runner,
+            image="renovate:test",
+            dry_run=False,
+            ca_bundle=None,
+            host_environ={},
+            report_dir=scratch / "report",
+        ),
+        token_source=None,
+    )
+    return state, client

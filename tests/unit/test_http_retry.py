@@ -96,9 +96,14 @@ def test_429_with_retry_after_is_waited_for_then_retried(serve: type[ScriptedSer
 
 def test_retries_give_up_with_a_clear_error(serve: type[ScriptedServer]) -> None:
     server = serve([(500, {}, b"")] * 5)
-    with pytest.raises(AzureDevOpsError, match=r"HTTP 500 from .*/_apis/git/repositories: still failing after retries"):
+    with pytest.raises(AzureDevOpsError) as raised:
         client(server.url, []).repositories("Platform")
     assert len(server.requests) == 5
+    assert str(raised.value) == (
+        f"HTTP 500 from {server.url}Platform/_apis/git/repositories on all 5 attempts over 15s; the service is down or "
+        "throttling this identity; try again later"
+    )
+    assert raised.value.exit_code == 8
 
 
 def test_an_unreachable_service_is_a_clear_error() -> None:

@@ -9,10 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from unittest.mock import MagicMock
 
-import docker
 import pytest
 import requests
-from docker.models.containers import ContainerCollection
 
 from runner.capacity import ConcurrencyDecision
 from runner.commands.run import exit_code
@@ -20,9 +18,8 @@ from runner.config import SweepConfig
 from runner.errors import EngineError, ExitCode
 from runner.repo_run import SweepState
 from runner.report.model import Reason, Status
-from runner.run_context import RunContext
 from runner.sweep import run_sweep
-from tests.unit.conftest import ConfigFactory
+from tests.unit.conftest import ConfigFactory, faked_engine_state
 
 
 def dead_engine_sweep(make_config: ConfigFactory, tmp_path: Path) -> tuple[SweepConfig, SweepState, MagicMock]:
@@ -31,24 +28,9 @@ def dead_engine_sweep(make_config: ConfigFactory, tmp_path: Path) -> tuple[Sweep
         {f"app{n}.yaml": f"local: ../../app{n}\n" for n in range(3)},
         local_dirs=tuple(f"app{n}" for n in range(3)),
     )
-    client = MagicMock(spec=docker.DockerClient)
-    client.containers = MagicMock(spec=ContainerCollection)
+    state, client = faked_engine_state(config.runner, tmp_path)
     client.containers.create.side_effect = requests.exceptions.ConnectionError("Connection aborted.")
     client.ping.side_effect = requests.exceptions.ConnectionError("Connection refused")
-    state = SweepState(
-        client=client,
-        context=RunContext(
-            run_id="run-1",
-            run_lock=tmp_path / "run.lock",
-            runner=config.runner,
-            image="renovate:test",
-            dry_run=False,
-            ca_bundle=None,
-            host_environ={},
-            report_dir=tmp_path / "report",
-        ),
-        token_source=None,
-    )
     return config, state, client
 
 

@@ -4,7 +4,10 @@ it declares; the consumer example pins the runner by tag; the install step is th
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from .pipeline_files import (
     load_file,
     parameters,
     steps,
+    task,
 )
 
 DOCS_FILE = REPO_ROOT / "docs" / "azure-pipelines.md"
@@ -176,3 +180,65 @@ WRITES_A_REPORT = re.compile(r"renovate-runner .*\b(run|report merge)\b")
 
 def _script(step: dict[str, Any]) -> str:
     return str(step.get("script", "")) + str(step.get("inputs", {}).get("inlineScript", ""))
+
+
+# A stand-in for the runner: exits as told, and writes a report as the runner does for those exit codes (the sweep
+# ran, or ran until it was interrupted or lost the engine).
+FAKE_RUNNER = """#!/bin/sh
+while [ "$#" -gt 0 ]; do
+  if [ "$1" = --report-dir ] && [ "$FAKE_REPORT" = yes ]; then mkdir -p "$2" && echo '{}' >"$2/report.json"; fi
+  shift
+done
+exit "$FAKE_EXIT"
+"""
+WRITES_A_REPORT_WHEN_IT_EXITS = {0, 1, 4, 130, 143}
+
+
+@pytest.mark.parametrize("runner_exit", [0, 1, 2, 3, 4, 5, 6, 7, 8, 70, 130, 143])
+def test_the_sweep_step_fails_unless_the_sweep_finished_and_says_when_there_is_a_report(
+    tmp_path: Path, runner_exit: int
+) -> None:
+    """docs/azure-pipelines.md: a run is succeeded with issues when some repositories failed (exit 1: the runner
+    marks the step SucceededWithIssues, the script exits 0 so the report is published and the cache saved), and
+    failed when a sweep job could not do its work (every other non-zero exit)."""
+    step = task(TEMPLATE, "AzureCLI@2")
+    report_dir = tmp_path / "report"
+    script = str(step["inputs"]["inlineScript"])
+    # What the agent does before the script runs: it expands the macros, and maps `env` with the parameters' values.
+    macros = {
+        "configRoot": tmp_path,
+        "reportDir": report_dir,
+        "cacheDir": tmp_path / "cache",
+        "historyDir": tmp_path / "history",
+    }
+    for macro, value in macros.items():
+        script = script.replace(f"$({macro})", str(value))
+    defaults = {name: str(parameter.get("default", "")) for name, parameter in TEMPLATE_PARAMETERS.items()}
+    environ = {
+        name: re.sub(r"\$\{\{ parameters\.(\w+) \}\}", lambda m: defaults[m[1]].lower(), str(value))
+        for name, value in step["env"].items()
+    }
+    environ["SWEEP_REPOSITORIES"] = ""  # join(';', []) of the default empty list
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "renovate-runner").write_text(FAKE_RUNNER)
+    (bin_dir / "renovate-runner").chmod(0o755)
+    path = f"{bin_dir}:{os.environ['PATH']}"
+
+    done = subprocess.run(
+        ["bash", "-c", script],
+        env={
+            **environ,
+            "PATH": path,
+            "FAKE_EXIT": str(runner_exit),
+            "FAKE_REPORT": "yes" if runner_exit in WRITES_A_REPORT_WHEN_IT_EXITS else "no",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+    assert done.returncode == (0 if runner_exit == 1 else runner_exit), done.stderr
+    marked = "##vso[task.setvariable variable=shardReportWritten]true" in done.stdout.splitlines()
+    assert marked == (runner_exit in WRITES_A_REPORT_WHEN_IT_EXITS)

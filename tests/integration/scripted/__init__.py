@@ -10,7 +10,8 @@ The image is the Renovate image with its entrypoint swapped for `renovate.sh`, w
 the local repository the runner mounts (read-only) at /usr/src/app, its working directory. So each repository
 directory of a test holds a few lines of shell that say what happens in its container, with helpers that print
 bunyan records like Renovate's (`log`, `repository_started`, `repository_finished`, `stamp`), write Renovate's
-report file (`write_report`), and end as Renovate can end (`exhaust_memory`, `die_by_signal`, `ignore_sigterm`).
+report file (`write_report`), and end as Renovate can end (`exhaust_memory`, `exhaust_heap`, `die_by_signal`,
+`ignore_sigterm`).
 
 The image is built from the local base image only (no registry is reachable) and tagged by a hash of its recipe and
 of the base image's id, so it is rebuilt only when one of them changes and is kept between test sessions.

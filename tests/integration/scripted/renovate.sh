@@ -42,6 +42,11 @@ exhaust_memory() {
   exec node -e 'const kept = []; for (;;) kept.push(Buffer.alloc(1 << 20, 1))'
 }
 
+# node filling its JavaScript heap until its own heap limit (MiB) stops it, far below the container's memory limit.
+exhaust_heap() {
+  exec node --max-old-space-size="$1" -e 'const kept = []; for (;;) kept.push(new Array(1e5).fill({}))'
+}
+
 # die_by_signal NAME: end as a process killed by that signal does (exit code 128 + its number).
 die_by_signal() {
   kill -s "$1" $$

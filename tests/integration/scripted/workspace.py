@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from docker.models.containers import Container
 
 from runner.cli import main
 from runner.locking import STATE_DIR_ENV
-from runner.renovate.container import LABEL_RUN_ID
+from runner.renovate.container import LABEL_REPOSITORY, LABEL_RUN_ID
 
 
 class Workspace:
@@ -29,6 +30,7 @@ class Workspace:
         self.config_dir = root / "config"
         self.report_dir = root / "report"
         self.state_dir = root / "state"  # the runner's lock files, away from the user's own
+        self.docker_host: str | None = None  # another engine than the shared one, for a runner of its own process
         self.runner: dict[str, Any] = {
             "renovate": {"image": image},
             "concurrency": 2,
@@ -73,7 +75,8 @@ class Workspace:
 
     def environ(self) -> dict[str, str]:
         """The environment for a runner started as a separate process."""
-        return {**os.environ, STATE_DIR_ENV: str(self.state_dir)}
+        engine = {"DOCKER_HOST": self.docker_host} if self.docker_host else {}
+        return {**os.environ, STATE_DIR_ENV: str(self.state_dir), **engine}
 
     def sweep(self, run_id: str, *extra: str) -> SweepOutput:
         """Run a sweep through the CLI in this process (the caller sets STATE_DIR_ENV) and read its report."""
@@ -141,3 +144,14 @@ class SweepOutput:
 def containers_of(client: docker.DockerClient, run_id: str) -> list[Container]:
     """Every container, running or not, labelled with the run id."""
     return list(client.containers.list(all=True, filters={"label": f"{LABEL_RUN_ID}={run_id}"}))
+
+
+def repositories_created(client: docker.DockerClient, run_id: str, since: int) -> list[str]:
+    """The repository label of every container the engine created for the run since `since` (epoch seconds)."""
+    events = client.events(
+        since=since,
+        until=int(time.time()) + 1,  # the stream ends then
+        decode=True,
+        filters={"type": "container", "event": "create", "label": f"{LABEL_RUN_ID}={run_id}"},
+    )
+    return [event["Actor"]["Attributes"][LABEL_REPOSITORY] for event in events]

@@ -312,3 +312,29 @@ def test_a_block_of_plain_records_finds_every_outcome_line() -> None:
     assert summary.finished is not None
     assert summary.finished.duration_ms == 1200
     assert [problem.message for _event, problem in fed.new_problems] == ["Lookup failed"]
+
+
+@pytest.mark.parametrize("valid_utf8", [True, False], ids=["utf-8", "not-utf-8"])
+def test_nodes_heap_limit_is_noticed_among_the_lines_of_a_block_that_are_no_records(valid_utf8: bool) -> None:
+    # What V8 prints on stderr as Node aborts, between records; a byte that is no UTF-8 takes the careful way.
+    stray = b"\xff" if not valid_utf8 else b""
+    lines = [
+        record("Repository started", renovateVersion="44.121.2").encode(),
+        b"<--- Last few GCs --->" + stray,
+        b"FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+        record("Dependency lookup success", 20).encode(),
+    ]
+
+    summary = LogSummary()
+    fed = summary.feed_block(b"\n".join(lines))
+
+    assert fed.not_records == [1, 2]
+    assert summary.heap_exhausted
+
+
+def test_a_block_without_nodes_heap_message_leaves_the_heap_unremarked() -> None:
+    summary = LogSummary()
+    summary.feed_block(b"\n".join([record("JavaScript heap out of memory").encode(), b"FATAL ERROR: something else"]))
+
+    # A Renovate record that quotes the words is not Node aborting.
+    assert not summary.heap_exhausted

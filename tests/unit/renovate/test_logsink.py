@@ -135,3 +135,19 @@ def test_lines_are_the_same_however_the_stream_is_cut() -> None:
         pieces = [(line, ends) for line, complete, ends in received if not complete]
         assert b"".join(line for line, _ends in pieces) == b"x" * 100, f"chunks of {size}"
         assert [ends for _line, ends in pieces] == [False] * (len(pieces) - 1) + [True], f"chunks of {size}"
+
+
+def test_a_log_that_cannot_be_written_still_summarises_the_run_and_says_so() -> None:
+    # /dev/full answers every write with ENOSPC, as a full disk does.
+    summary = LogSummary()
+    with LogSink(Path("/dev/full"), summary) as sink:
+        stream_into(
+            sink,
+            b'{"level":30,"msg":"Repository started","renovateVersion":"44.121.2"}\n',
+            b'{"level":30,"msg":"Repository finished","result":"done"}\n',
+            max_line=1024,
+        )
+
+    assert summary.renovate_version == "44.121.2"
+    assert summary.finished is not None
+    assert sink.notes == ["the log is incomplete: writing it failed (No space left on device)"]

@@ -205,6 +205,39 @@ def test_out_of_memory_is_a_crash_whatever_the_exit_code() -> None:
     assert "memory limit" in result.detail
 
 
+def test_nodes_heap_limit_is_out_of_memory_not_an_unexplained_signal() -> None:
+    summary = LogSummary()
+    summary.feed_output("<--- Last few GCs --->")
+    summary.feed_output("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory")
+
+    result = outcome(summary, exit_code=134)
+
+    assert (result.status, result.reason) == (Status.CRASHED, Reason.OUT_OF_MEMORY)
+    assert result.detail is not None
+    assert "JavaScript heap" in result.detail
+    assert "memory limit" in result.detail
+
+
+@pytest.mark.parametrize("result", ["external-host-error", "temporary-error", "rate-limit-exceeded"])
+def test_renovate_stopping_for_a_host_that_failed_it_is_a_host_error_though_it_exits_0(result: str) -> None:
+    summary = LogSummary()
+    summary.feed(event("Host error", level=WARN, hostType="azure"))
+    summary.feed(event("Repository finished", result=result))
+
+    outcome_ = outcome(summary, exit_code=0)
+
+    assert (outcome_.status, outcome_.reason) == (Status.FAILED, Reason.HOST_ERROR)
+    assert outcome_.detail is not None
+    assert f"Renovate stopped with result {result}" in outcome_.detail
+
+
+def test_other_output_on_stderr_leaves_a_signal_exit_unexplained() -> None:
+    summary = LogSummary()
+    summary.feed_output("FATAL ERROR: something else")
+
+    assert outcome(summary, exit_code=134).reason is Reason.NO_RESULT
+
+
 def test_a_timeout_wins_over_the_exit_code_and_keeps_partial_results() -> None:
     result = outcome(summarise("full-run.ndjson"), exit_code=137, timed_out=True, report_file=DATA / "report-full.json")
 
