@@ -20,3 +20,5 @@ class RunContext:
     host_environ: Mapping[str, str]
     report_dir: Path
     preflight_problems: Mapping[str, str] = field(default_factory=dict)  # repository name -> what to fix
+    # repository name -> what to fix, for repositories that still run (e.g. a feed the identity may not read)
+    preflight_warnings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

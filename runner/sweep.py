@@ -89,6 +89,10 @@ def run_sweep(
         else:
             (index,) = unit.indices
             results = {index: run_repository(repos[index], index, state, on_start=watcher.started)}
+        warnings = state.context.preflight_warnings
+        results = {
+            index: outcome.with_warnings(warnings.get(outcome.repository, ())) for index, outcome in results.items()
+        }
         for index in unit.indices:
             finish(results[index])
         return results

@@ -30,10 +30,11 @@ from runner.config.names import ImageReference
 from runner.config.paths import OutputDirectory
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
+from runner.feed_access import feed_warnings
 from runner.history.location import history_url
 from runner.history.recording import previous_durations, record_sweep
 from runner.locking import SweepLocks, default_state_dir
-from runner.preflight import run_preflight
+from runner.preflight import identity_phrase, run_preflight
 from runner.renovate import engine
 from runner.renovate.cache_dir import prepare_cache_directory
 from runner.repo_run import SweepState
@@ -154,6 +155,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         cache_directory=plan.runner.cache.directory,
     ) as locks:
         client = _prepare_engine(plan)
+        problems, warnings = _preflight(access, plan)
         context = RunContext(
             run_id=plan.run_id,
             run_lock=locks.run_lock.path,
@@ -163,7 +165,8 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             ca_bundle=find_ca_bundle(plan.runner.ca_bundle, environ),
             host_environ=environ,
             report_dir=plan.report_dir,
-            preflight_problems=_preflight(access, plan),
+            preflight_problems=problems,
+            preflight_warnings=warnings,
         )
         _clear_previous_outputs(plan.report_dir)
         state = SweepState(
@@ -238,11 +241,17 @@ def find_ca_bundle(configured: Path | None, environ: Mapping[str, str]) -> Path 
     return None
 
 
-def _preflight(access: AzureAccess | None, plan: SweepPlan) -> dict[str, str]:
-    """Repository problems found before anything starts; those repositories fail with reason `preflight`."""
+def _preflight(access: AzureAccess | None, plan: SweepPlan) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Repository problems found before anything starts (those repositories fail with reason `preflight`), and
+    warnings for the others (feeds the identity may not read)."""
     if access is None or not any(repo.enabled and not repo.is_local for repo in plan.repos):
-        return {}
-    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run, runner=plan.runner).problems
+        return {}, {}
+    result = run_preflight(access.client, plan.repos, dry_run=plan.dry_run, runner=plan.runner)
+    runnable = [repo for repo in plan.repos if repo.enabled and repo.name not in result.problems]
+    warnings = feed_warnings(
+        runnable, plan.runner, token=access.current_token, identity=identity_phrase(result.identity)
+    )
+    return result.problems, warnings
 
 
 def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:

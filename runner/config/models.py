@@ -19,6 +19,7 @@ from runner.config.concurrency import AUTO, Concurrency
 from runner.config.durations import Duration
 from runner.config.merge import merge_options
 from runner.config.names import (
+    BUILTIN_SECRETS,
     DockerName,
     EnvVarName,
     ImageReference,
@@ -29,7 +30,7 @@ from runner.config.names import (
 from runner.config.paths import ExistingDirectory, ExistingFile, OutputDirectory, OutputFile
 from runner.config.secret_rules import reject_literal_secrets, secret_references
 from runner.config.sizes import MemorySize
-from runner.config.urls import HistoryUrl, OrganizationUrl, ServiceUrl
+from runner.config.urls import HistoryUrl, MatchHost, OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 MAX_REPOSITORIES_PER_CONTAINER = 32
@@ -178,6 +179,8 @@ class HistoryConfig(ConfigModel):
 
 
 DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"
+# Azure Artifacts: `pkgs.dev.azure.com/{org}/...` and the older `{org}.pkgs.visualstudio.com` (a subdomain match).
+DEFAULT_AZURE_ARTIFACTS_HOSTS = ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
 
 
 class Discover(ConfigModel):
@@ -203,6 +206,11 @@ class Endpoints(ConfigModel):
         default=DEFAULT_VSSPS_URL,
         description="The profile service, which names the identity behind a token (used by the preflight checks).",
     )
+    azure_artifacts: tuple[MatchHost, ...] = Field(
+        default=DEFAULT_AZURE_ARTIFACTS_HOSTS,
+        description="Hosts (subdomains match too) or base URLs of Azure Artifacts feeds; Renovate gets host rules "
+        "for them carrying each repository's own Entra ID token (see azure_artifacts).",
+    )
 
 
 class RunnerConfig(ConfigModel):
@@ -219,6 +227,12 @@ class RunnerConfig(ConfigModel):
         "files in repos/ still apply to the repositories they name.",
     )
     renovate: RenovateSettings = Field(default_factory=RenovateSettings)
+    azure_artifacts: bool = Field(
+        default=True,
+        description="Give Renovate host rules for Azure Artifacts feeds (endpoints.azure_artifacts) with each "
+        "repository's own token, so feed lookups and lock-file updates need no PAT; false to leave feeds to "
+        "your own hostRules.",
+    )
     concurrency: Concurrency = Field(
         default=AUTO,
         description="Repositories processed at once: a number, or auto to fit the CPUs and memory the runner may use.",
@@ -264,7 +278,7 @@ class RunnerConfig(ConfigModel):
                 input=name,
             )
             for path, name in secret_references(self.renovate.global_options)
-            if name not in self.secrets_env
+            if name not in self.secrets_env and name not in BUILTIN_SECRETS
         ]
         if errors:
             raise ValidationError.from_exception_data("runner.yaml", errors)

@@ -21,6 +21,9 @@ IMAGE_PATTERN = r"^[^\s]+$"
 
 # The runner sets this variable itself, with a fresh Entra ID token for every repository.
 RUNNER_OWNED_VARIABLES = frozenset({"RENOVATE_TOKEN"})
+# Secrets the runner itself hands to Renovate: `{{ secrets.AZURE_DEVOPS_TOKEN }}` is the repository's own token,
+# for host rules of Azure DevOps services the runner does not cover itself.
+BUILTIN_SECRETS = frozenset({"AZURE_DEVOPS_TOKEN"})
 
 
 def _matching(pattern: str, problem: Callable[[str], str]) -> Callable[[str], str]:
@@ -60,6 +63,16 @@ EnvVarName = Annotated[
     _schema(ENV_VAR_PATTERN),
 ]
 
+
+def _not_builtin_secret(name: str) -> str:
+    if name in BUILTIN_SECRETS:
+        raise ValueError(
+            f"{name} is the runner's own secret (each repository's Entra ID token); use it in Renovate options "
+            "as {{ secrets." + name + " }} without mapping it, and remove it here"
+        )
+    return name
+
+
 PassthroughEnvName = Annotated[EnvVarName, AfterValidator(_not_runner_owned)]
 
 DockerName = Annotated[
@@ -87,8 +100,10 @@ SecretName = Annotated[
             ),
         )
     ),
+    AfterValidator(_not_builtin_secret),
     _schema(SECRET_NAME_PATTERN),
 ]
+
 
 RepositoryName = Annotated[
     str,

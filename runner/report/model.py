@@ -6,7 +6,8 @@ These types are the stable contract of `report.json`; adding a status or a field
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
@@ -118,6 +119,13 @@ class RepoOutcome:
     @property
     def updates_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(update.update_type for update in self.updates).items()))
+
+    def with_warnings(self, messages: Sequence[str]) -> RepoOutcome:
+        """This outcome with the runner's own warnings (e.g. from the preflight checks) before Renovate's problems."""
+        if not messages:
+            return self
+        added = tuple(Problem(level="warning", message=message) for message in messages)
+        return replace(self, problems=(*added, *self.problems))
 
 
 @dataclass(frozen=True, kw_only=True)
