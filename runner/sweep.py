@@ -122,6 +122,7 @@ def run_sweep(
         concurrency=concurrency.value,
         concurrency_basis=concurrency.basis,
         organization=state.context.runner.organization,
+        warnings=state.context.warnings,
     )
     return SweepResult(report=report, signal_number=received[0], engine_gone=state.engine_gone.is_set())
 

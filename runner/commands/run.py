@@ -20,6 +20,7 @@ from typing import Literal, Self, TextIO
 import docker
 import structlog
 
+from runner import pipelines
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
 from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
@@ -31,6 +32,7 @@ from runner.config.paths import OutputDirectory
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
 from runner.feed_access import feed_warnings
+from runner.github import check_github
 from runner.history.location import history_url
 from runner.history.recording import previous_durations, record_sweep
 from runner.locking import SweepLocks, default_state_dir
@@ -146,6 +148,8 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
     access = connect_azure(config.runner, environ, announce) if needs_azure(config.runner, named) else None
     candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
     plan = make_plan(args, config.runner, candidates, environ)
+    github = check_github(plan.runner, environ, repositories=len(plan.repos), on_token=announce)
+    announce_warnings(github.warnings, out, environ)
     plan.report_dir.mkdir(parents=True, exist_ok=True)
     with SweepLocks(
         state_dir=default_state_dir(dict(environ)),
@@ -167,6 +171,8 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             report_dir=plan.report_dir,
             preflight_problems=problems,
             preflight_warnings=warnings,
+            github_token=github.token,
+            warnings=github.warnings,
         )
         _clear_previous_outputs(plan.report_dir)
         state = SweepState(
@@ -184,6 +190,15 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         log.info("report_written", report=str(paths.json))
         print_summary(recorded.report, plan.report_dir, out, environ, upload=args.upload_summary, history=recorded)
     return exit_code(result)
+
+
+def announce_warnings(warnings: Sequence[str], out: TextIO, environ: Mapping[str, str]) -> None:
+    """The sweep's own warnings, once each: in the log and, in Azure Pipelines, as warnings of the step."""
+    for warning in warnings:
+        log.warning("sweep_warning", warning=warning)
+        if pipelines.in_pipeline(environ):
+            out.write(pipelines.logissue("warning", warning) + "\n")
+    out.flush()
 
 
 def make_plan(

@@ -181,6 +181,7 @@ class HistoryConfig(ConfigModel):
 DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"
 # Azure Artifacts: `pkgs.dev.azure.com/{org}/...` and the older `{org}.pkgs.visualstudio.com` (a subdomain match).
 DEFAULT_AZURE_ARTIFACTS_HOSTS = ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+DEFAULT_GITHUB_API_URL = "https://api.github.com/"
 
 
 class Discover(ConfigModel):
@@ -211,6 +212,10 @@ class Endpoints(ConfigModel):
         description="Hosts (subdomains match too) or base URLs of Azure Artifacts feeds; Renovate gets host rules "
         "for them carrying each repository's own Entra ID token (see azure_artifacts).",
     )
+    github_api: ServiceUrl = Field(
+        default=DEFAULT_GITHUB_API_URL,
+        description="GitHub's REST API, asked for the github.com token's quota before the sweep (github_token_env).",
+    )
 
 
 class RunnerConfig(ConfigModel):
@@ -232,6 +237,12 @@ class RunnerConfig(ConfigModel):
         description="Give Renovate host rules for Azure Artifacts feeds (endpoints.azure_artifacts) with each "
         "repository's own token, so feed lookups and lock-file updates need no PAT; false to leave feeds to "
         "your own hostRules.",
+    )
+    github_token_env: EnvVarName | None = Field(
+        default=None,
+        description="Environment variable holding a github.com token, handed to Renovate as "
+        "RENOVATE_GITHUB_COM_TOKEN; without one Renovate skips github-tags/github-releases dependencies and "
+        "release notes.",
     )
     concurrency: Concurrency = Field(
         default=AUTO,

@@ -110,6 +110,8 @@ def container_environment(repo: RepoConfig, context: RunContext, *, token: str |
         "RENOVATE_REPORT_PATH": REPORT_FILE_IN_CONTAINER,
         "RENOVATE_CACHE_DIR": CACHE_DIR_IN_CONTAINER,
     }
+    if context.github_token is not None:
+        environment["RENOVATE_GITHUB_COM_TOKEN"] = context.github_token
     if context.ca_bundle is not None:
         # node adds it to its roots; git (clones over https) uses it instead of the image's own bundle.
         environment |= {"NODE_EXTRA_CA_CERTS": CA_BUNDLE_IN_CONTAINER, "GIT_SSL_CAINFO": CA_BUNDLE_IN_CONTAINER}

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
-REPORT_VERSION = 4  # 2: concurrency and concurrency_basis; 3: organization; 4: health, pull requests opened_at
+# 2: concurrency and concurrency_basis; 3: organization; 4: health, pull requests opened_at; 5: warnings
+REPORT_VERSION = 5
 
 
 # Most consequential first; Renovate's other update types follow alphabetically.
@@ -142,6 +143,9 @@ class RunReport:
     concurrency: int | None = None  # repositories at once; None in a merged report whose shards differed
     concurrency_basis: str | None = None  # "configured", or what `auto` measured (CPUs, memory)
     organization: str | None = None  # the Azure DevOps organization URL, so summary.md links pull requests
+    # The sweep's own warnings, each saying what is lost and what to do: no github.com token or a low GitHub quota,
+    # Renovate options that need migration.
+    warnings: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

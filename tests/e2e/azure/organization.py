@@ -8,7 +8,8 @@ on 127.0.0.1 and wired together as in production, and the product run against it
 - Azure DevOps (`AzureDevOpsDouble`) verifying every bearer token with the Entra double's public key and issuer
   and the organization's tenant;
 - the npm/PyPI registry double with frozen versions, so Renovate's proposals never drift;
-- Azure Artifacts feeds (`AzureArtifactsDouble`), verifying tokens like the Azure DevOps double.
+- Azure Artifacts feeds (`AzureArtifactsDouble`), verifying tokens like the Azure DevOps double;
+- GitHub's API (`GitHubApiDouble`), for the github.com token's rate limit.
 
 The product runs as `python -m runner`, a process of its own as in a pipeline step: azure-identity reads some
 variables from the process environment, so each run gets exactly the variables its auth mode reads (for
@@ -43,6 +44,7 @@ from runner.locking import STATE_DIR_ENV
 from tests.doubles.azure_artifacts import AzureArtifactsDouble
 from tests.doubles.azure_devops import RENOVATE_PERMISSIONS, AzureDevOpsDouble, GitPermission, SeededRepository
 from tests.doubles.entra import DEFAULT_TOKEN_LIFETIME, EntraDouble, ServicePrincipal
+from tests.doubles.github_api import GitHubApiDouble
 from tests.doubles.identity_fixtures import (
     MANAGED_IDENTITY,
     ORGANIZATION,
@@ -193,9 +195,18 @@ class Organization:
         self.feeds = AzureArtifactsDouble(
             verifier, organization=ORGANIZATION, tenant_id=TENANT_ID, authority=self.entra.authority
         )
+        self.github = GitHubApiDouble()
 
     def __enter__(self) -> Self:
-        for double in (self.entra, self.pipeline, self.managed_identity, self.devops, self.registry, self.feeds):
+        for double in (
+            self.entra,
+            self.pipeline,
+            self.managed_identity,
+            self.devops,
+            self.registry,
+            self.feeds,
+            self.github,
+        ):
             self._stack.enter_context(double)
         self._stack.callback(self._remove_cache_volume)
         (self.workspace / "config" / "repos").mkdir(parents=True)
@@ -254,7 +265,11 @@ class Organization:
         settings: dict[str, Any] = {
             "organization": self.devops.organization_url,
             # Renovate's host rules for Azure Artifacts point at the feed double instead of the service's hosts.
-            "endpoints": {"vssps": self.devops.vssps_url, "azure_artifacts": [f"{self.feeds.base_url}/"]},
+            "endpoints": {
+                "vssps": self.devops.vssps_url,
+                "azure_artifacts": [f"{self.feeds.base_url}/"],
+                "github_api": self.github.base_url,
+            },
             "auth": {"mode": mode},
             "renovate": {"image": self.image, "log_level": "debug", "global": global_options},
             "concurrency": 2,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from runner.config import CacheConfig, RunnerConfig
+from runner.config import CacheConfig, ConfigInvalid, RunnerConfig
 from runner.locking import lock_namespace
 from runner.renovate.container import (
     LABEL_REPOSITORY,
@@ -232,3 +233,19 @@ def test_a_local_repository_gets_no_token_and_no_feed_rules(make_config: ConfigF
     options = json.loads(spec.environment["RENOVATE_CONFIG"])
     assert "hostRules" not in options
     assert "AZURE_DEVOPS_TOKEN" not in options.get("secrets", {})
+
+
+def test_the_github_com_token_reaches_renovate_as_its_own_variable(make_config: ConfigFactory, tmp_path: Path) -> None:
+    config = make_config(RUNNER_YAML, {"web.yaml": "repository: Platform/web\n"})
+    (repo,) = config.repos
+    github = dataclasses.replace(context(config.runner, tmp_path), github_token="ghp_the-github-token")
+    spec = container_spec(repo, github, index=0, token="the-token", report_mount=tmp_path / "r")
+    assert spec.environment["RENOVATE_GITHUB_COM_TOKEN"] == "ghp_the-github-token"
+    assert "ghp_the-github-token" not in repr(github)
+    assert "RENOVATE_GITHUB_COM_TOKEN" not in azure_spec(make_config, tmp_path).environment
+
+
+@pytest.mark.parametrize("name", ["GITHUB_COM_TOKEN", "RENOVATE_GITHUB_COM_TOKEN"])
+def test_a_github_token_variable_cannot_be_passed_through(make_config: ConfigFactory, name: str) -> None:
+    with pytest.raises(ConfigInvalid, match=f"{name} cannot be passed through: the runner sets"):
+        make_config(f"passthrough_env: [{name}]\n", {"app.yaml": "local: ../../app\n"}, local_dirs=("app",))
