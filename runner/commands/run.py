@@ -1,8 +1,9 @@
 """`renovate-runner run`: the sweep, from configuration to report and exit code.
 
-Problems that stop everything are found in this order, before any container starts: configuration (exit 2),
-authentication (3), another sweep holding the locks (5), the container engine or image (4). Then the preflight
-checks mark the repositories the identity cannot update; the others run.
+Problems that stop everything are found in this order, before any repository's container starts: configuration
+(exit 2), authentication and the github.com token (3), another sweep holding the locks (5), the container engine or
+image (4), Renovate's own check of the Renovate options (2). Then the preflight checks mark the repositories the
+identity cannot update; the others run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from runner import pipelines
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
 from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
-from runner.config import CacheConfig, RepoConfig, RunnerConfig, load_config
+from runner.config import CacheConfig, RepoConfig, RunnerConfig, SweepConfig, load_config
 from runner.config.concurrency import Concurrency
 from runner.config.models import DEFAULT_CACHE_VOLUME
 from runner.config.names import ImageReference
@@ -39,6 +40,7 @@ from runner.locking import SweepLocks, default_state_dir
 from runner.preflight import identity_phrase, run_preflight
 from runner.renovate import engine
 from runner.renovate.cache_dir import prepare_cache_directory
+from runner.renovate.validator import validate_renovate_options
 from runner.repo_run import SweepState
 from runner.report.markdown import published_in
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, write_report
@@ -85,6 +87,7 @@ class RunArguments(arguments.SelectionArguments):
     upload_summary: bool  # False: a later job of the pipeline uploads the (merged) summary
     cache_dir: Path | None  # None: the cache from the configuration
     history: str | None  # --history; None: history from the configuration
+    validate_renovate: bool  # False: --no-renovate-validation
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> Self:
@@ -101,6 +104,7 @@ class RunArguments(arguments.SelectionArguments):
             upload_summary=args.upload_summary,
             cache_dir=args.cache_dir,
             history=args.history,
+            validate_renovate=args.validate_renovate,
         )
 
 
@@ -133,6 +137,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     arguments.add_history(parser)
     parser.add_argument(
+        "--no-renovate-validation",
+        dest="validate_renovate",
+        action="store_false",
+        help="skip Renovate's own check of the Renovate options before the sweep (renovate.validate: false)",
+    )
+    parser.add_argument(
         "--no-upload-summary",
         dest="upload_summary",
         action="store_false",
@@ -159,6 +169,8 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         cache_directory=plan.runner.cache.directory,
     ) as locks:
         client = _prepare_engine(plan)
+        option_warnings = _validate_options(config, args, client, plan)
+        announce_warnings(option_warnings, out, environ)
         problems, warnings = _preflight(access, plan)
         context = RunContext(
             run_id=plan.run_id,
@@ -172,7 +184,7 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             preflight_problems=problems,
             preflight_warnings=warnings,
             github_token=github.token,
-            warnings=github.warnings,
+            warnings=(*github.warnings, *option_warnings),
         )
         _clear_previous_outputs(plan.report_dir)
         state = SweepState(
@@ -267,6 +279,17 @@ def _preflight(access: AzureAccess | None, plan: SweepPlan) -> tuple[dict[str, s
         runnable, plan.runner, token=access.current_token, identity=identity_phrase(result.identity)
     )
     return result.problems, warnings
+
+
+def _validate_options(
+    config: SweepConfig, args: RunArguments, client: docker.DockerClient, plan: SweepPlan
+) -> tuple[str, ...]:
+    """Renovate's own check of the options: errors stop the run (exit 2); the warnings, for the report."""
+    if not (args.validate_renovate and config.runner.renovate.validate_options):
+        return ()
+    result = validate_renovate_options(config, client, plan.image, name=f"renovate-{plan.run_id}-validate")
+    result.raise_errors(args.config)
+    return tuple(str(problem) for problem in result.warnings)
 
 
 def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:

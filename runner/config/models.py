@@ -96,6 +96,13 @@ class RenovateSettings(ConfigModel):
         serialization_alias="global",
         description="Renovate self-hosted options for every repository. Secrets only as {{ secrets.NAME }}.",
     )
+    validate_options: bool = Field(
+        default=True,
+        validation_alias="validate",  # BaseModel.validate is taken
+        serialization_alias="validate",
+        description="Before a run, check renovate.global and every repository's options with the image's own "
+        "renovate-config-validator (one container): errors stop the run, warnings go to the report.",
+    )
 
 
 class Limits(ConfigModel):

@@ -78,7 +78,8 @@ def test_a_token_github_rejects_stops_the_run_before_anything_starts(
     )
     assert not (sweep.report_dir / "report.json").exists()
     assert organization.devops.pull_requests() == []
-    assert docker_client.containers.list(all=True, filters={"name": "renovate-e2e-"}) == []
+    run_id = sweep.run.args[sweep.run.args.index("--run-id") + 1]  # other tests' sweeps may run at the same time
+    assert docker_client.containers.list(all=True, filters={"name": f"renovate-{run_id}-"}) == []
     assert [request.status for request in organization.github.requests] == [401]
 
 
