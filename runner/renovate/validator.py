@@ -117,19 +117,27 @@ def _spec(
     )
 
 
+class _Lines:
+    """The validator's output as text lines (an OutputSink); a line over the length cap is no record, so dropped."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def on_lines(self, _stream: Stream, block: bytes) -> None:
+        self.lines.extend(block.decode("utf-8", errors="replace").split("\n"))
+
+    def on_piece(self, _stream: Stream, _piece: bytes, _ends_line: bool) -> None:
+        return
+
+
 def _run(client: docker.DockerClient, spec: ContainerSpec) -> tuple[list[str], int | None]:
-    lines: list[str] = []
-
-    def collect(_stream: Stream, data: bytes, complete: bool, _ends_line: bool) -> None:
-        if complete:
-            lines.append(data.decode("utf-8", errors="replace"))
-
+    output = _Lines()
     with RenovateContainer(client, spec) as container:
-        container.run_streaming(collect)
+        container.run_streaming(output)
         result = container.wait(_TIMEOUT_S, threading.Event())
     if result.timed_out:
         raise EngineError(f"{VALIDATOR} did not finish within {_TIMEOUT_S:.0f}s; check the engine's load")
-    return lines, result.exit_code
+    return output.lines, result.exit_code
 
 
 def _json_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
