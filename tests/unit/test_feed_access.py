@@ -83,3 +83,23 @@ def test_no_question_when_azure_artifacts_is_off(feeds: AzureArtifactsDouble, ma
     )
     assert feed_warnings(config.repos, config.runner, token=lambda: "unused", identity="x") == {}
     assert feeds.requests == ()
+
+
+def test_a_feed_that_refuses_the_token_itself_says_to_give_it_its_own_credentials(
+    feeds: AzureArtifactsDouble, ado_signing_key: SigningKey, make_config: ConfigFactory
+) -> None:
+    open_url = feeds.feed_url("Platform", "open")
+    config = make_config(
+        f"organization: https://dev.azure.com/contoso\nendpoints: {{azure_artifacts: ['{feeds.base_url}/']}}\n",
+        {"web.yaml": f"repository: P/web\nrenovate: {{registryUrls: ['{open_url}npm/registry/']}}\n"},
+    )
+    other_tenant = ado_signing_key.mint(tenant_id="00000000-0000-4000-8000-000000000000")
+
+    warnings = feed_warnings(config.repos, config.runner, token=lambda: other_tenant, identity="the identity X (1)")
+
+    assert warnings == {
+        "P/web": (
+            "the Azure Artifacts feed contoso/Platform/open refused the token of the identity X (1); a feed of "
+            "another organization or tenant does not take it - give that feed's own credentials in hostRules instead",
+        )
+    }
