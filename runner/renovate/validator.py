@@ -13,9 +13,10 @@ The files hold no secret values: secrets are `{{ secrets.NAME }}` templates in t
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
-import tempfile
+import tarfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,13 +30,16 @@ from runner.config import ConfigInvalid, ConfigProblem, RepoConfig, SweepConfig
 from runner.config.loader import RUNNER_FILES
 from runner.config.yaml_source import KeyPath, YamlDocument, format_key_path, load_yaml
 from runner.errors import EngineError
-from runner.renovate.container import LABEL_PREFIX, BindMount, ContainerSpec, RenovateContainer, Stream
+from runner.renovate.container import LABEL_PREFIX, ContainerSpec, RenovateContainer, Stream
 from runner.renovate.option_paths import depth_in, migrations, option_named
 
 log = structlog.get_logger()
 
 VALIDATOR = "renovate-config-validator"
-VALIDATE_DIR_IN_CONTAINER = "/renovate-runner-validate"
+# Copied into the container rather than mounted; /tmp exists in every Renovate image.
+VALIDATE_PARENT = "/tmp"  # noqa: S108 - a directory inside the container, not on the host
+VALIDATE_DIR_NAME = "renovate-runner-validate"
+VALIDATE_DIR_IN_CONTAINER = f"{VALIDATE_PARENT}/{VALIDATE_DIR_NAME}"
 LABEL_PURPOSE = f"{LABEL_PREFIX}.purpose"
 _TIMEOUT_S = 300.0
 _WARN = 40
@@ -80,14 +84,7 @@ def validate_renovate_options(
 ) -> ValidationResult:
     """Run the validator of `image` over the configuration's Renovate options; raises EngineError when it cannot."""
     checked = targets(config)
-    with tempfile.TemporaryDirectory(prefix="renovate-runner-validate-") as scratch:
-        directory = Path(scratch)
-        directory.chmod(0o755)  # the validator runs as Renovate's uid 12021
-        for target in checked:
-            path = directory / target.file_name
-            path.write_text(json.dumps(target.options, sort_keys=True), encoding="utf-8")
-            path.chmod(0o644)
-        lines, exit_code = _run(client, _spec(config, image, name, directory, checked))
+    lines, exit_code = _run(client, _spec(config, image, name, checked), _archive(checked))
     result = map_records(_json_lines(lines), checked, config)
     if exit_code not in (0, 1) or (exit_code == 1 and not (result.errors or result.warnings)):
         tail = "\n".join(lines[-10:])
@@ -99,9 +96,22 @@ def validate_renovate_options(
     return result
 
 
-def _spec(
-    config: SweepConfig, image: str, name: str | None, directory: Path, checked: Iterable[Target]
-) -> ContainerSpec:
+def _archive(checked: Iterable[Target]) -> bytes:
+    """The files to check, as a tar of one directory readable by Renovate's uid 12021."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        folder = tarfile.TarInfo(VALIDATE_DIR_NAME)
+        folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+        archive.addfile(folder)
+        for target in checked:
+            content = json.dumps(target.options, sort_keys=True).encode()
+            member = tarfile.TarInfo(f"{VALIDATE_DIR_NAME}/{target.file_name}")
+            member.size, member.mode = len(content), 0o644
+            archive.addfile(member, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _spec(config: SweepConfig, image: str, name: str | None, checked: Iterable[Target]) -> ContainerSpec:
     limits = config.runner.limits
     return ContainerSpec(
         image=image,
@@ -109,7 +119,6 @@ def _spec(
         entrypoint=(VALIDATOR,),
         command=tuple(f"{VALIDATE_DIR_IN_CONTAINER}/{target.file_name}" for target in checked),
         environment={"LOG_FORMAT": "json", "LOG_LEVEL": "info"},
-        mounts=(BindMount(source=str(directory), target=VALIDATE_DIR_IN_CONTAINER, read_only=True),),
         network="none",  # checking options needs no network, and gets none
         labels={LABEL_PURPOSE: "validate"},
         memory_bytes=limits.memory_bytes,
@@ -130,9 +139,10 @@ class _Lines:
         return
 
 
-def _run(client: docker.DockerClient, spec: ContainerSpec) -> tuple[list[str], int | None]:
+def _run(client: docker.DockerClient, spec: ContainerSpec, archive: bytes) -> tuple[list[str], int | None]:
     output = _Lines()
     with RenovateContainer(client, spec) as container:
+        container.copy_in(VALIDATE_PARENT, archive)
         container.run_streaming(output)
         result = container.wait(_TIMEOUT_S, threading.Event())
     if result.timed_out:

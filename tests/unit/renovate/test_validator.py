@@ -27,7 +27,7 @@ renovate:
 def error(file: str, *messages: str) -> dict[str, object]:
     return {
         "level": 50,
-        "file": f"/renovate-runner-validate/{file}",
+        "file": f"/tmp/renovate-runner-validate/{file}",
         "msg": "Found errors in configuration",
         "errors": [{"topic": "Configuration Error", "message": message} for message in messages],
     }
@@ -49,10 +49,10 @@ def test_each_problem_lands_in_the_file_that_wrote_the_option_once(
         "newConfig": {"prHourlyLimit": "two", "baseBranchPatterns": ["main"]},
     }
     records = [
-        {"level": 30, "msg": "Validating /renovate-runner-validate/global.json as global config"},
+        {"level": 30, "msg": "Validating /tmp/renovate-runner-validate/global.json as global config"},
         migration,
         error("global.json", limit),
-        {"level": 30, "msg": "Validating /renovate-runner-validate/repo-0000.json as global config"},
+        {"level": 30, "msg": "Validating /tmp/renovate-runner-validate/repo-0000.json as global config"},
         migration,
         error("repo-0000.json", labels, limit),
     ]
