@@ -7,7 +7,7 @@ Every token obtained is announced once: registered for redaction and, in Azure P
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -48,6 +48,7 @@ class TokenAnnouncer:
 class AzureAccess:
     source: TokenSource
     client: AzureDevOpsClient
+    current_token: Callable[[], str]  # a valid token, announced; for the runner's own calls besides the client's
 
 
 def needs_azure(runner: RunnerConfig, repos: Sequence[RepoConfig]) -> bool:
@@ -70,7 +71,7 @@ def connect_azure(runner: RunnerConfig, environ: Mapping[str, str], announce: To
         return value
 
     client = AzureDevOpsClient(runner.organization, current_token, vssps_url=runner.endpoints.vssps)
-    return AzureAccess(source=source, client=client)
+    return AzureAccess(source=source, client=client, current_token=current_token)
 
 
 def candidate_repositories(

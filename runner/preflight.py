@@ -83,7 +83,7 @@ def _repository_problem(full_name: str, found: Repository | None, identity: Prof
     if found is None:
         return (
             f"{full_name} was not found in the organization; check the project and repository names, "
-            f"or grant {_who(identity)} Read on it"
+            f"or grant {identity_phrase(identity)} Read on it"
         )
     if found.is_disabled:
         return (
@@ -109,8 +109,8 @@ def _permission_problems(
         missing = [label for _bit, label in REQUIRED_PERMISSIONS if not next(allowed, False)]
         if missing:
             problems[name] = (
-                f"{_who(identity)} may not update {repository.full_name}: missing {', '.join(missing)}; grant them "
-                "to it (or a group it is in) under Project settings > Repositories > Security"
+                f"{identity_phrase(identity)} may not update {repository.full_name}: missing {', '.join(missing)}; "
+                "grant them to it (or a group it is in) under Project settings > Repositories > Security"
             )
     return problems
 
@@ -164,9 +164,9 @@ def _tagging_problems(
     allowed = dict(zip(projects, client.has_permissions(checks), strict=True))
     return {
         name: (
-            f"{_who(identity)} may not create the pull request label(s) {', '.join(new[name])}, which are no tag of "
-            f"project {repository.project} yet: missing Create tag definition; grant it to the identity (or a group "
-            "it is in) under Project settings > Permissions, or with `az devops security permission update "
+            f"{identity_phrase(identity)} may not create the pull request label(s) {', '.join(new[name])}, which are "
+            f"no tag of project {repository.project} yet: missing Create tag definition; grant it to the identity "
+            "(or a group it is in) under Project settings > Permissions, or with `az devops security permission update "
             f"--namespace-id {TAGGING_NAMESPACE} --token {tagging_token(repository.project_id)} --allow-bit "
             f"{TaggingPermission.CREATE} --subject <identity>`; or create the tags first"
         )
@@ -175,5 +175,6 @@ def _tagging_problems(
     }
 
 
-def _who(identity: Profile) -> str:
+def identity_phrase(identity: Profile) -> str:
+    """How messages name the identity: `the identity <display name> (<id>)`."""
     return f"the identity {identity.display_name or identity.id} ({identity.id})"

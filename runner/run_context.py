@@ -20,3 +20,7 @@ class RunContext:
     host_environ: Mapping[str, str]
     report_dir: Path
     preflight_problems: Mapping[str, str] = field(default_factory=dict)  # repository name -> what to fix
+    # repository name -> what to fix, for repositories that still run (e.g. a feed the identity may not read)
+    preflight_warnings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    github_token: str | None = field(default=None, repr=False)  # RENOVATE_GITHUB_COM_TOKEN of every container
+    warnings: tuple[str, ...] = ()  # the sweep's own, for the report (e.g. no github.com token)

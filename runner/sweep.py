@@ -91,6 +91,10 @@ def run_sweep(
         else:
             (index,) = unit.indices
             results = {index: run_repository(repos[index], index, state, on_start=watcher.started)}
+        warnings = state.context.preflight_warnings
+        results = {
+            index: outcome.with_warnings(warnings.get(outcome.repository, ())) for index, outcome in results.items()
+        }
         for index in unit.indices:
             finish(results[index])
         return results
@@ -120,6 +124,7 @@ def run_sweep(
         concurrency=concurrency.value,
         concurrency_basis=concurrency.basis,
         organization=state.context.runner.organization,
+        warnings=state.context.warnings,
     )
     return SweepResult(report=report, signal_number=received[0], engine_gone=state.engine_gone.is_set())
 

@@ -1,9 +1,9 @@
 """`renovate-runner run`: the sweep, from configuration to report and exit code.
 
-Problems that stop everything are found in this order, before any container starts: configuration (exit 2),
-authentication (3), a report directory that cannot be written (7), another sweep holding the locks (5), the
-container engine or image (4). Then the preflight
-checks mark the repositories the identity cannot update; the others run.
+Problems that stop everything are found in this order, before any repository's container starts: configuration
+(exit 2), authentication and the github.com token (3), a report directory that cannot be written (7), another sweep
+holding the locks (5), the container engine or image (4), Renovate's own check of the Renovate options (2). Then the
+preflight checks mark the repositories the identity cannot update; the others run.
 """
 
 from __future__ import annotations
@@ -21,22 +21,26 @@ from typing import Literal, Self, TextIO
 import docker
 import structlog
 
+from runner import pipelines
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
 from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
-from runner.config import CacheConfig, RepoConfig, RunnerConfig, load_config
+from runner.config import CacheConfig, RepoConfig, RunnerConfig, SweepConfig, load_config
 from runner.config.concurrency import Concurrency
 from runner.config.models import DEFAULT_CACHE_VOLUME
 from runner.config.names import ImageReference
 from runner.config.paths import OutputDirectory
 from runner.console import observer_for, print_summary
 from runner.errors import EngineError, ExitCode, Interrupted
+from runner.feed_access import feed_warnings
+from runner.github import check_github
 from runner.history.location import history_url
 from runner.history.recording import previous_durations, record_sweep
 from runner.locking import SweepLocks, default_state_dir
-from runner.preflight import run_preflight
+from runner.preflight import identity_phrase, run_preflight
 from runner.renovate import engine
 from runner.renovate.cache_dir import prepare_cache_directory
+from runner.renovate.validator import validate_renovate_options
 from runner.repo_run import SweepState
 from runner.report.markdown import published_in
 from runner.report.write import LOGS_DIR, RENOVATE_REPORTS_DIR, ensure_writable, write_report
@@ -83,6 +87,7 @@ class RunArguments(arguments.SelectionArguments):
     upload_summary: bool  # False: a later job of the pipeline uploads the (merged) summary
     cache_dir: Path | None  # None: the cache from the configuration
     history: str | None  # --history; None: history from the configuration
+    validate_renovate: bool  # False: --no-renovate-validation
 
     @classmethod
     def from_namespace(cls, args: argparse.Namespace) -> Self:
@@ -99,6 +104,7 @@ class RunArguments(arguments.SelectionArguments):
             upload_summary=args.upload_summary,
             cache_dir=args.cache_dir,
             history=args.history,
+            validate_renovate=args.validate_renovate,
         )
 
 
@@ -131,6 +137,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     arguments.add_history(parser)
     parser.add_argument(
+        "--no-renovate-validation",
+        dest="validate_renovate",
+        action="store_false",
+        help="skip Renovate's own check of the Renovate options before the sweep (renovate.validate: false)",
+    )
+    parser.add_argument(
         "--no-upload-summary",
         dest="upload_summary",
         action="store_false",
@@ -146,6 +158,8 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
     access = connect_azure(config.runner, environ, announce) if needs_azure(config.runner, named) else None
     candidates = candidate_repositories(config.runner, config.repos, access, config_dir=config.config_dir)
     plan = make_plan(args, config.runner, candidates, environ)
+    github = check_github(plan.runner, environ, repositories=len(plan.repos), on_token=announce)
+    announce_warnings(github.warnings, out, environ)
     ensure_writable(plan.report_dir)
     with SweepLocks(
         state_dir=default_state_dir(dict(environ)),
@@ -155,6 +169,9 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         cache_directory=plan.runner.cache.directory,
     ) as locks:
         client = _prepare_engine(plan)
+        option_warnings = _validate_options(config, args, client, plan)
+        announce_warnings(option_warnings, out, environ)
+        problems, warnings = _preflight(access, plan)
         context = RunContext(
             run_id=plan.run_id,
             run_lock=locks.run_lock.path,
@@ -164,7 +181,10 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
             ca_bundle=find_ca_bundle(plan.runner.ca_bundle, environ),
             host_environ=environ,
             report_dir=plan.report_dir,
-            preflight_problems=_preflight(access, plan),
+            preflight_problems=problems,
+            preflight_warnings=warnings,
+            github_token=github.token,
+            warnings=(*github.warnings, *option_warnings),
         )
         _clear_previous_outputs(plan.report_dir)
         state = SweepState(
@@ -182,6 +202,15 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         log.info("report_written", report=str(paths.json))
         print_summary(recorded.report, plan.report_dir, out, environ, upload=args.upload_summary, history=recorded)
     return exit_code(result)
+
+
+def announce_warnings(warnings: Sequence[str], out: TextIO, environ: Mapping[str, str]) -> None:
+    """The sweep's own warnings, once each: in the log and, in Azure Pipelines, as warnings of the step."""
+    for warning in warnings:
+        log.warning("sweep_warning", warning=warning)
+        if pipelines.in_pipeline(environ):
+            out.write(pipelines.logissue("warning", warning) + "\n")
+    out.flush()
 
 
 def make_plan(
@@ -239,11 +268,28 @@ def find_ca_bundle(configured: Path | None, environ: Mapping[str, str]) -> Path 
     return None
 
 
-def _preflight(access: AzureAccess | None, plan: SweepPlan) -> dict[str, str]:
-    """Repository problems found before anything starts; those repositories fail with reason `preflight`."""
+def _preflight(access: AzureAccess | None, plan: SweepPlan) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Repository problems found before anything starts (those repositories fail with reason `preflight`), and
+    warnings for the others (feeds the identity may not read)."""
     if access is None or not any(repo.enabled and not repo.is_local for repo in plan.repos):
-        return {}
-    return run_preflight(access.client, plan.repos, dry_run=plan.dry_run, runner=plan.runner).problems
+        return {}, {}
+    result = run_preflight(access.client, plan.repos, dry_run=plan.dry_run, runner=plan.runner)
+    runnable = [repo for repo in plan.repos if repo.enabled and repo.name not in result.problems]
+    warnings = feed_warnings(
+        runnable, plan.runner, token=access.current_token, identity=identity_phrase(result.identity)
+    )
+    return result.problems, warnings
+
+
+def _validate_options(
+    config: SweepConfig, args: RunArguments, client: docker.DockerClient, plan: SweepPlan
+) -> tuple[str, ...]:
+    """Renovate's own check of the options: errors stop the run (exit 2); the warnings, for the report."""
+    if not (args.validate_renovate and config.runner.renovate.validate_options):
+        return ()
+    result = validate_renovate_options(config, client, plan.image, name=f"renovate-{plan.run_id}-validate")
+    result.raise_errors(args.config)
+    return tuple(str(problem) for problem in result.warnings)
 
 
 def _prepare_engine(plan: SweepPlan) -> docker.DockerClient:

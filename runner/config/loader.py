@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from runner.config.messages import problems_from
 from runner.config.models import RepoConfig, RepoSettings, RunnerConfig, SweepConfig
+from runner.config.names import BUILTIN_SECRETS
 from runner.config.paths import BASE_DIR, CONFIG_DIR
 from runner.config.problems import ConfigInvalid, ConfigProblem
 from runner.config.secret_rules import secret_references
@@ -245,7 +246,7 @@ def _unmapped_repo_secrets(runner: RunnerConfig, repos: Iterable[_LoadedRepo]) -
     for repo in repos:
         mapped = repo.config.effective_secrets_env(runner)
         for path, name in secret_references(repo.config.renovate):
-            if name in mapped:
+            if name in mapped or name in BUILTIN_SECRETS:
                 continue
             key_path = ("renovate", *path)
             yield ConfigProblem(

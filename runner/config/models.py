@@ -19,6 +19,7 @@ from runner.config.concurrency import AUTO, Concurrency
 from runner.config.durations import Duration
 from runner.config.merge import merge_options
 from runner.config.names import (
+    BUILTIN_SECRETS,
     DockerName,
     EnvVarName,
     ImageReference,
@@ -29,7 +30,7 @@ from runner.config.names import (
 from runner.config.paths import ExistingDirectory, ExistingFile, OutputDirectory, OutputFile
 from runner.config.secret_rules import reject_literal_secrets, secret_references
 from runner.config.sizes import MemorySize
-from runner.config.urls import HistoryUrl, OrganizationUrl, ServiceUrl
+from runner.config.urls import HistoryUrl, MatchHost, OrganizationUrl, ServiceUrl
 
 DEFAULT_IMAGE = "ghcr.io/renovatebot/renovate:44.121.2"
 MAX_REPOSITORIES_PER_CONTAINER = 32
@@ -95,6 +96,13 @@ class RenovateSettings(ConfigModel):
         validation_alias="global",
         serialization_alias="global",
         description="Renovate self-hosted options for every repository. Secrets only as {{ secrets.NAME }}.",
+    )
+    validate_options: bool = Field(
+        default=True,
+        validation_alias="validate",  # BaseModel.validate is taken
+        serialization_alias="validate",
+        description="Before a run, check renovate.global and every repository's options with the image's own "
+        "renovate-config-validator (one container): errors stop the run, warnings go to the report.",
     )
 
 
@@ -179,6 +187,9 @@ class HistoryConfig(ConfigModel):
 
 
 DEFAULT_VSSPS_URL = "https://app.vssps.visualstudio.com/"
+# Azure Artifacts: `pkgs.dev.azure.com/{org}/...` and the older `{org}.pkgs.visualstudio.com` (a subdomain match).
+DEFAULT_AZURE_ARTIFACTS_HOSTS = ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+DEFAULT_GITHUB_API_URL = "https://api.github.com/"
 
 
 class Discover(ConfigModel):
@@ -204,6 +215,15 @@ class Endpoints(ConfigModel):
         default=DEFAULT_VSSPS_URL,
         description="The profile service, which names the identity behind a token (used by the preflight checks).",
     )
+    azure_artifacts: tuple[MatchHost, ...] = Field(
+        default=DEFAULT_AZURE_ARTIFACTS_HOSTS,
+        description="Hosts (subdomains match too) or base URLs of Azure Artifacts feeds; Renovate gets host rules "
+        "for them carrying each repository's own Entra ID token (see azure_artifacts).",
+    )
+    github_api: ServiceUrl = Field(
+        default=DEFAULT_GITHUB_API_URL,
+        description="GitHub's REST API, asked for the github.com token's quota before the sweep (github_token_env).",
+    )
 
 
 class RunnerConfig(ConfigModel):
@@ -220,6 +240,18 @@ class RunnerConfig(ConfigModel):
         "files in repos/ still apply to the repositories they name.",
     )
     renovate: RenovateSettings = Field(default_factory=RenovateSettings)
+    azure_artifacts: bool = Field(
+        default=True,
+        description="Give Renovate host rules for Azure Artifacts feeds (endpoints.azure_artifacts) with each "
+        "repository's own token, so feed lookups and lock-file updates need no PAT; false to leave feeds to "
+        "your own hostRules.",
+    )
+    github_token_env: EnvVarName | None = Field(
+        default=None,
+        description="Environment variable holding a github.com token, handed to Renovate as "
+        "RENOVATE_GITHUB_COM_TOKEN; without one Renovate skips github-tags/github-releases dependencies and "
+        "release notes.",
+    )
     concurrency: Concurrency = Field(
         default=AUTO,
         description="Repositories processed at once: a number, or auto to fit the CPUs and memory the runner may use.",
@@ -273,7 +305,7 @@ class RunnerConfig(ConfigModel):
                 input=name,
             )
             for path, name in secret_references(self.renovate.global_options)
-            if name not in self.secrets_env
+            if name not in self.secrets_env and name not in BUILTIN_SECRETS
         ]
         if errors:
             raise ValidationError.from_exception_data("runner.yaml", errors)

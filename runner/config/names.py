@@ -19,8 +19,16 @@ SECRET_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"  # noqa: S105 - a pattern, not 
 REPOSITORY_PATTERN = r"^[^/\s](?:[^/]*[^/\s])?/[^/\s](?:[^/]*[^/\s])?$"
 IMAGE_PATTERN = r"^[^\s]+$"
 
-# The runner sets this variable itself, with a fresh Entra ID token for every repository.
-RUNNER_OWNED_VARIABLES = frozenset({"RENOVATE_TOKEN"})
+# Variables the runner sets itself, and how to set their value instead.
+RUNNER_OWNED_VARIABLES = {
+    "RENOVATE_TOKEN": "the runner sets it itself with a fresh token for each repository",
+    # Renovate prefers GITHUB_COM_TOKEN over RENOVATE_GITHUB_COM_TOKEN: passed through, it would override.
+    "RENOVATE_GITHUB_COM_TOKEN": "the runner sets it from github_token_env; name your variable there instead",
+    "GITHUB_COM_TOKEN": "the runner sets RENOVATE_GITHUB_COM_TOKEN from github_token_env; name it there instead",
+}
+# Secrets the runner itself hands to Renovate: `{{ secrets.AZURE_DEVOPS_TOKEN }}` is the repository's own token,
+# for host rules of Azure DevOps services the runner does not cover itself.
+BUILTIN_SECRETS = frozenset({"AZURE_DEVOPS_TOKEN"})
 
 
 def _matching(pattern: str, problem: Callable[[str], str]) -> Callable[[str], str]:
@@ -40,10 +48,7 @@ def _schema(pattern: str) -> WithJsonSchema:
 
 def _not_runner_owned(name: str) -> str:
     if name in RUNNER_OWNED_VARIABLES:
-        raise ValueError(
-            f"{name} cannot be passed through: the runner sets it itself with a fresh token for each "
-            "repository; remove it from the list"
-        )
+        raise ValueError(f"{name} cannot be passed through: {RUNNER_OWNED_VARIABLES[name]}; remove it from the list")
     return name
 
 
@@ -59,6 +64,16 @@ EnvVarName = Annotated[
     ),
     _schema(ENV_VAR_PATTERN),
 ]
+
+
+def _not_builtin_secret(name: str) -> str:
+    if name in BUILTIN_SECRETS:
+        raise ValueError(
+            f"{name} is the runner's own secret (each repository's Entra ID token); use it in Renovate options "
+            "as {{ secrets." + name + " }} without mapping it, and remove it here"
+        )
+    return name
+
 
 PassthroughEnvName = Annotated[EnvVarName, AfterValidator(_not_runner_owned)]
 
@@ -87,8 +102,10 @@ SecretName = Annotated[
             ),
         )
     ),
+    AfterValidator(_not_builtin_secret),
     _schema(SECRET_NAME_PATTERN),
 ]
+
 
 RepositoryName = Annotated[
     str,

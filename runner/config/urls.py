@@ -3,6 +3,7 @@ history store's database."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -108,4 +109,28 @@ HistoryUrl = Annotated[
     str,
     AfterValidator(normalise_history_url),
     WithJsonSchema({"type": "string", "pattern": "^(sqlite|postgresql)", "description": "Database URL, no password"}),
+]
+
+
+# A Renovate `matchHost` for a package feed: a host name (matched with its subdomains, as Renovate does) or a
+# base URL (matched as a prefix), which is what points the host rules at a loopback double in the tests.
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
+
+
+def normalise_match_host(value: str) -> str:
+    """`pkgs.dev.azure.com` stays as it is; a URL is checked like a service URL and ends in `/`."""
+    text = value.strip()
+    if "://" in text:
+        return normalise_service_url(text)
+    if not _HOST_NAME.fullmatch(text):
+        raise ValueError("must be a host name (e.g. pkgs.dev.azure.com) or an https:// base URL")
+    return text.lower()
+
+
+MatchHost = Annotated[
+    str,
+    AfterValidator(normalise_match_host),
+    WithJsonSchema({"type": "string", "description": "A host name (subdomains match too) or an https:// base URL"}),
 ]

@@ -301,6 +301,14 @@ class RenovateContainer:
         container.reload()
         return container.status != "running"
 
+    def copy_in(self, path: str, archive: bytes) -> None:
+        """Unpack a tar archive at `path` in the created container, before it starts. Unlike a bind mount, this
+        works when the runner itself runs in a container beside the engine, where its files are no host paths."""
+        try:
+            self._require().put_archive(path, archive)
+        except ENGINE_FAILURES as error:
+            raise EngineError(f"could not copy files into container {self._spec.name}: {_explain(error)}") from None
+
     def remove(self) -> None:
         container, self._container = self._container, None
         if container is None:

@@ -1,7 +1,8 @@
 """The container for one repository run, as data: environment, mounts, limits and labels (pure, no I/O).
 
 Nothing from the host environment reaches a container except the names in `passthrough_env`; the token is the only
-credential it gets, and only for Azure DevOps repositories.
+credential it gets, and only for Azure DevOps repositories: as Renovate's platform token, as the built-in secret
+`AZURE_DEVOPS_TOKEN` and through it in the Azure Artifacts host rules (`feeds.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from runner.renovate.container import (
     ContainerSpec,
 )
 from runner.renovate.engine import CACHE_DIR_IN_CONTAINER
+from runner.renovate.feeds import with_token
 from runner.run_context import RunContext
 
 REPORT_DIR_IN_CONTAINER = "/renovate-report"
@@ -96,14 +98,20 @@ def container_environment(repo: RepoConfig, context: RunContext, *, token: str |
     """Renovate's environment: the passthrough variables that are set, then the runner's own settings."""
     runner, host = context.runner, context.host_environ
     environment = {name: host[name] for name in runner.passthrough_env if name in host}
+    options = renovate_options(repo, runner, host)
+    if token is not None:
+        feed_hosts = runner.endpoints.azure_artifacts if runner.azure_artifacts else None
+        options = with_token(options, token, feed_hosts=feed_hosts)
     environment |= {
         "LOG_FORMAT": "json",
         "LOG_LEVEL": runner.renovate.log_level,
-        "RENOVATE_CONFIG": json.dumps(renovate_options(repo, runner, host), sort_keys=True),
+        "RENOVATE_CONFIG": json.dumps(options, sort_keys=True),
         "RENOVATE_REPORT_TYPE": "file",
         "RENOVATE_REPORT_PATH": REPORT_FILE_IN_CONTAINER,
         "RENOVATE_CACHE_DIR": CACHE_DIR_IN_CONTAINER,
     }
+    if context.github_token is not None:
+        environment["RENOVATE_GITHUB_COM_TOKEN"] = context.github_token
     if context.ca_bundle is not None:
         # node adds it to its roots; git (clones over https) uses it instead of the image's own bundle.
         environment |= {"NODE_EXTRA_CA_CERTS": CA_BUNDLE_IN_CONTAINER, "GIT_SSL_CAINFO": CA_BUNDLE_IN_CONTAINER}

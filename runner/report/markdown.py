@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote
@@ -60,6 +60,7 @@ def render_summary(report: RunReport, *, published: Published | None = None, tre
         *_header(report),
         *_fleet(report, history),
         "",
+        *_warnings(report.warnings),
         *_table(report.repositories, published, history),
         *_details(report.repositories, report.organization, report.started_at),
     ]
@@ -170,6 +171,13 @@ def _trend(outcome: RepoOutcome, trends: Trends) -> str:
     """A sparkline of the repository's libyears over its last recorded runs (this one included once recorded)."""
     values = [point.libyears for point in trends.points(outcome.repository)][-SPARK_RUNS:]
     return sparkline(values) if len(values) > 1 else ""
+
+
+def _warnings(warnings: Sequence[str]) -> list[str]:
+    """The sweep's own warnings, before the table: they concern every repository."""
+    if not warnings:
+        return []
+    return ["**Warnings**", "", *(f"- {text(warning)}" for warning in warnings), ""]
 
 
 def _table(outcomes: Iterable[RepoOutcome], published: Published | None, trends: Trends) -> list[str]:

@@ -131,6 +131,8 @@ def merge_reports(shards: Sequence[ShardReport]) -> RunReport:
         interrupted=any(report.interrupted for report in reports),
         **_common_concurrency(reports),
         organization=_common_organization(reports),
+        # Each shard checked the same configuration and token: the same warning from several shards is one.
+        warnings=tuple(dict.fromkeys(warning for report in reports for warning in report.warnings)),
     )
 
 

@@ -6,12 +6,13 @@ These types are the stable contract of `report.json`; adding a status or a field
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal
 
 # 2: concurrency and concurrency_basis; 3: organization; 4: dependency health, pull requests' opened_at; 5: attempts,
-# reason host_error
+# reason host_error, warnings (all in 0.2.0)
 REPORT_VERSION = 5
 
 
@@ -135,6 +136,13 @@ class RepoOutcome:
     def updates_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(update.update_type for update in self.updates).items()))
 
+    def with_warnings(self, messages: Sequence[str]) -> RepoOutcome:
+        """This outcome with the runner's own warnings (e.g. from the preflight checks) before Renovate's problems."""
+        if not messages:
+            return self
+        added = tuple(Problem(level="warning", message=message) for message in messages)
+        return replace(self, problems=(*added, *self.problems))
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunReport:
@@ -150,6 +158,9 @@ class RunReport:
     concurrency: int | None = None  # repositories at once; None in a merged report whose shards differed
     concurrency_basis: str | None = None  # "configured", or what `auto` measured (CPUs, memory)
     organization: str | None = None  # the Azure DevOps organization URL, so summary.md links pull requests
+    # The sweep's own warnings, each saying what is lost and what to do: no github.com token or a low GitHub quota,
+    # Renovate options that need migration.
+    warnings: tuple[str, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

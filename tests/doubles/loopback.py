@@ -2,10 +2,11 @@
 request to a double's handler function and records it.
 
 What it implements: HTTP/1.1 with keep-alive and Content-Length bodies; TLS when given a server context (the
-handshake runs in the connection's own thread, so a client that never finishes it blocks nobody else); JSON
-replies; a request log with the method, target, headers (names lowercased), form fields, the status answered and
-the double's own reason for refusing, in arrival order. A handler that raises is a bug in the double: the
-request is answered 500 and recorded with the exception, so a test sees it instead of a dropped connection.
+handshake runs in the connection's own thread, so a client that never finishes it blocks nobody else); JSON or
+text replies, with headers that may repeat; a request log with the method, target, headers (names lowercased), form
+fields, the status answered and the double's own reason for refusing, in arrival order. A handler that raises is a
+bug in the double: the request is answered 500 and recorded with the exception, so a test sees it instead of a
+dropped connection.
 
 What it leaves out: chunked request bodies, HTTP/2, and any routing - each double's handler decides what a
 path means.
@@ -65,9 +66,11 @@ class Reply:
     """What a handler answers; `refusal` is recorded with the request and never sent."""
 
     status: HTTPStatus
-    body: Mapping[str, Any]
+    body: Mapping[str, Any] | str  # a mapping is sent as JSON, a string as it is (HTML, XML)
     headers: Mapping[str, str] = field(default_factory=dict)
     refusal: str | None = None  # why the double refused, e.g. "AADSTS700213" or "unknown service connection"
+    content_type: str = "application/json; charset=utf-8"
+    repeated_headers: tuple[tuple[str, str], ...] = ()  # e.g. several WWW-Authenticate challenges
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,12 +159,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
 
     def _send(self, reply: Reply) -> None:
-        payload = json.dumps(reply.body).encode()
+        payload = (reply.body if isinstance(reply.body, str) else json.dumps(reply.body)).encode()
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
-        for name, value in reply.headers.items():
+        for name, value in (*reply.headers.items(), *reply.repeated_headers):
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":

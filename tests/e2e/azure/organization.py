@@ -7,7 +7,9 @@ on 127.0.0.1 and wired together as in production, and the product run against it
   workload identity issuer and its federated token file, and the App Service managed identity endpoint;
 - Azure DevOps (`AzureDevOpsDouble`) verifying every bearer token with the Entra double's public key and issuer
   and the organization's tenant;
-- the npm/PyPI registry double with frozen versions, so Renovate's proposals never drift.
+- the npm/PyPI registry double with frozen versions, so Renovate's proposals never drift;
+- Azure Artifacts feeds (`AzureArtifactsDouble`), verifying tokens like the Azure DevOps double;
+- GitHub's API (`GitHubApiDouble`), for the github.com token's rate limit.
 
 The product runs as `python -m runner`, a process of its own as in a pipeline step: azure-identity reads some
 variables from the process environment, so each run gets exactly the variables its auth mode reads (for
@@ -39,8 +41,10 @@ import pytest
 import yaml
 
 from runner.locking import STATE_DIR_ENV
+from tests.doubles.azure_artifacts import AzureArtifactsDouble
 from tests.doubles.azure_devops import RENOVATE_PERMISSIONS, AzureDevOpsDouble, GitPermission, SeededRepository
 from tests.doubles.entra import DEFAULT_TOKEN_LIFETIME, EntraDouble, ServicePrincipal
+from tests.doubles.github_api import GitHubApiDouble
 from tests.doubles.identity_fixtures import (
     MANAGED_IDENTITY,
     ORGANIZATION,
@@ -188,9 +192,21 @@ class Organization:
         verifier = JwtVerifier(self.entra.public_key_pem, issuer=self.entra.issuer)
         self.devops = AzureDevOpsDouble(verifier, organization=ORGANIZATION, tenant_id=TENANT_ID, latency=latency)
         self.registry = RegistryDouble(latency=latency)
+        self.feeds = AzureArtifactsDouble(
+            verifier, organization=ORGANIZATION, tenant_id=TENANT_ID, authority=self.entra.authority
+        )
+        self.github = GitHubApiDouble()
 
     def __enter__(self) -> Self:
-        for double in (self.entra, self.pipeline, self.managed_identity, self.devops, self.registry):
+        for double in (
+            self.entra,
+            self.pipeline,
+            self.managed_identity,
+            self.devops,
+            self.registry,
+            self.feeds,
+            self.github,
+        ):
             self._stack.enter_context(double)
         self._stack.callback(self._remove_cache_volume)
         (self.workspace / "config" / "repos").mkdir(parents=True)
@@ -248,7 +264,12 @@ class Organization:
         global_options = self.global_options() | dict(renovate_global or {})
         settings: dict[str, Any] = {
             "organization": self.devops.organization_url,
-            "endpoints": {"vssps": self.devops.vssps_url},
+            # Renovate's host rules for Azure Artifacts point at the feed double instead of the service's hosts.
+            "endpoints": {
+                "vssps": self.devops.vssps_url,
+                "azure_artifacts": [f"{self.feeds.base_url}/"],
+                "github_api": self.github.base_url,
+            },
             "auth": {"mode": mode},
             "renovate": {"image": self.image, "log_level": "debug", "global": global_options},
             "concurrency": 2,

@@ -79,7 +79,8 @@ def test_a_hundred_repositories_at_concurrency_8_are_each_reported_once_in_flat_
         organization.seed(repository, {"package.json": package_json(repository, {"lodash": "4.17.15"})})
     organization.configure(
         REPOSITORIES,
-        renovate={"image": image, "log_level": "info", "global": organization.global_options()},
+        # The replaying image is no Renovate: it has no renovate-config-validator to check the options with.
+        renovate={"image": image, "log_level": "info", "validate": False, "global": organization.global_options()},
         concurrency=CONCURRENCY,
         limits={"memory": "64m", "pids": 32},
         cache={"directory": str(tmp_path / "cache")},  # a volume would need a shell in the image to prepare it

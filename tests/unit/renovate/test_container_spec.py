@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from runner.config import CacheConfig, RunnerConfig
+from runner.config import CacheConfig, ConfigInvalid, RunnerConfig
 from runner.locking import lock_namespace
 from runner.renovate.container import (
     LABEL_REPOSITORY,
@@ -85,7 +87,11 @@ def test_azure_repository_environment(make_config: ConfigFactory, tmp_path: Path
     assert json.loads(env.pop("RENOVATE_CONFIG")) == {
         "onboarding": False,
         "labels": ["web"],  # the repository's list replaces the global one
-        "secrets": {"NPM_TOKEN": "npm-secret-value"},
+        "secrets": {"NPM_TOKEN": "npm-secret-value", "AZURE_DEVOPS_TOKEN": "the-token"},
+        "hostRules": [
+            {"matchHost": host, "username": "renovate-runner", "password": "{{ secrets.AZURE_DEVOPS_TOKEN }}"}
+            for host in ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+        ],
     }
     assert env == {
         "HTTPS_PROXY": "http://proxy:3128",
@@ -179,3 +185,67 @@ def test_a_cache_directory_is_bind_mounted_at_renovates_cache_path(tmp_path: Pat
     assert cache_mount(volume) == BindMount(source="renovate-cache", target=CACHE_DIR_IN_CONTAINER, volume=True)
     assert directory.volume is None
     assert cache_mount(directory) == BindMount(source=str(tmp_path / "cache"), target=CACHE_DIR_IN_CONTAINER)
+
+
+def renovate_config_of(make_config: ConfigFactory, tmp_path: Path, runner_yaml: str, repo_yaml: str) -> dict[str, Any]:
+    config = make_config(runner_yaml, {"web.yaml": repo_yaml})
+    (repo,) = config.repos
+    spec = container_spec(repo, context(config.runner, tmp_path), index=0, token="the-token", report_mount=tmp_path)
+    options: dict[str, Any] = json.loads(spec.environment["RENOVATE_CONFIG"])
+    return options
+
+
+def test_feed_host_rules_come_before_the_users_own_so_a_user_rule_for_the_same_host_wins(
+    make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    runner_yaml = (
+        "organization: https://dev.azure.com/contoso\n"
+        "endpoints: {azure_artifacts: [pkgs.example.test, 'http://127.0.0.1:8080/feeds']}\n"
+        "renovate: {global: {hostRules: [{matchHost: pkgs.example.test, password: '{{ secrets.AZURE_DEVOPS_TOKEN }}'"
+        ", username: mine}]}}\n"
+    )
+    options = renovate_config_of(make_config, tmp_path, runner_yaml, "repository: Platform/web\n")
+    assert [rule["matchHost"] for rule in options["hostRules"]] == [
+        "pkgs.example.test",
+        "http://127.0.0.1:8080/feeds/",
+        "pkgs.example.test",
+    ]
+    assert options["hostRules"][-1]["username"] == "mine"
+    assert options["secrets"] == {"AZURE_DEVOPS_TOKEN": "the-token"}
+
+
+def test_azure_artifacts_false_leaves_feeds_to_the_users_host_rules(make_config: ConfigFactory, tmp_path: Path) -> None:
+    runner_yaml = "organization: https://dev.azure.com/contoso\nazure_artifacts: false\n"
+    options = renovate_config_of(make_config, tmp_path, runner_yaml, "repository: Platform/web\n")
+    assert "hostRules" not in options
+    assert options["secrets"] == {"AZURE_DEVOPS_TOKEN": "the-token"}  # user host rules may still name it
+
+
+def test_the_production_feed_hosts_are_azure_artifacts_own() -> None:
+    assert RunnerConfig().endpoints.azure_artifacts == ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+    assert RunnerConfig().azure_artifacts is True
+
+
+def test_a_local_repository_gets_no_token_and_no_feed_rules(make_config: ConfigFactory, tmp_path: Path) -> None:
+    config = make_config("{}\n", {"app.yaml": "local: ../../app\n"}, local_dirs=("app",))
+    (repo,) = config.repos
+    spec = container_spec(repo, context(config.runner, tmp_path), index=0, token=None, report_mount=tmp_path / "r")
+    options = json.loads(spec.environment["RENOVATE_CONFIG"])
+    assert "hostRules" not in options
+    assert "AZURE_DEVOPS_TOKEN" not in options.get("secrets", {})
+
+
+def test_the_github_com_token_reaches_renovate_as_its_own_variable(make_config: ConfigFactory, tmp_path: Path) -> None:
+    config = make_config(RUNNER_YAML, {"web.yaml": "repository: Platform/web\n"})
+    (repo,) = config.repos
+    github = dataclasses.replace(context(config.runner, tmp_path), github_token="ghp_the-github-token")
+    spec = container_spec(repo, github, index=0, token="the-token", report_mount=tmp_path / "r")
+    assert spec.environment["RENOVATE_GITHUB_COM_TOKEN"] == "ghp_the-github-token"
+    assert "ghp_the-github-token" not in repr(github)
+    assert "RENOVATE_GITHUB_COM_TOKEN" not in azure_spec(make_config, tmp_path).environment
+
+
+@pytest.mark.parametrize("name", ["GITHUB_COM_TOKEN", "RENOVATE_GITHUB_COM_TOKEN"])
+def test_a_github_token_variable_cannot_be_passed_through(make_config: ConfigFactory, name: str) -> None:
+    with pytest.raises(ConfigInvalid, match=f"{name} cannot be passed through: the runner sets"):
+        make_config(f"passthrough_env: [{name}]\n", {"app.yaml": "local: ../../app\n"}, local_dirs=("app",))

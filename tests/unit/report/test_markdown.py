@@ -328,3 +328,15 @@ def test_a_pull_request_seen_in_earlier_runs_shows_its_age(report: RunReport) ->
 
     assert "!7 unchanged (open 12 days): Update x" in "\n".join(paragraphs(summary))
     assert tables(summary)[0][3] == ["Open pull requests", "3 (oldest open 12 days)", ""]
+
+
+def test_the_sweeps_own_warnings_come_before_the_table_as_a_list(report: RunReport) -> None:
+    warned = dataclasses.replace(report, warnings=("no github.com token: set *github_token_env*", "second"))
+    markdown = render_summary(warned)
+    items = [render_inline(token) for token in PARSER.parse(markdown) if token.type == "inline"]
+    assert items[items.index("<strong>Warnings</strong>") + 1 :][:2] == [
+        "no github.com token: set *github_token_env*",
+        "second",
+    ]
+    assert markdown.index("**Warnings**") < markdown.index("| Repository |")
+    assert "Warnings" not in render_summary(report)

@@ -47,6 +47,7 @@ def two_shards(tmp_path: Path) -> tuple[Path, Path]:
         WHOLE.repositories[0::2],
         started_at="2025-11-29T09:30:05+00:00",
         finished_at="2025-11-29T09:50:00+00:00",
+        warnings=("no github.com token", "only in shard 1"),
     )
     second = shard_report(
         "2/2",
@@ -54,6 +55,7 @@ def two_shards(tmp_path: Path) -> tuple[Path, Path]:
         started_at="2025-11-29T09:29:58.250000+00:00",
         finished_at="2025-11-29T09:41:00+00:00",
         interrupted=True,
+        warnings=("no github.com token",),
     )
     return write_shard(tmp_path / "shard-1", first), write_shard(tmp_path / "shard-2", second)
 
@@ -85,6 +87,7 @@ def test_merging_two_shards_gives_one_report_of_the_whole_run(
     assert merged.started_at == "2025-11-29T09:29:58.250000+00:00"  # the earliest start
     assert merged.finished_at == "2025-11-29T09:50:00+00:00"  # the latest finish
     assert merged.interrupted  # one shard was
+    assert merged.warnings == ("no github.com token", "only in shard 1")  # each shard checked the same token
 
 
 def test_the_merged_directory_has_every_log_and_a_junit_case_per_repository(
