@@ -161,15 +161,16 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
     github = check_github(plan.runner, environ, repositories=len(plan.repos), on_token=announce)
     announce_warnings(github.warnings, out, environ)
     ensure_writable(plan.report_dir)
+    state_dir = default_state_dir(dict(environ))
     with SweepLocks(
-        state_dir=default_state_dir(dict(environ)),
+        state_dir=state_dir,
         run_id=plan.run_id,
         report_dir=plan.report_dir,
         cache_volume=plan.runner.cache.volume,
         cache_directory=plan.runner.cache.directory,
     ) as locks:
         client = _prepare_engine(plan)
-        option_warnings = _validate_options(config, args, client, plan)
+        option_warnings = _validate_options(config, args, client, plan, verdicts=state_dir / "validated")
         announce_warnings(option_warnings, out, environ)
         problems, warnings = _preflight(access, plan)
         context = RunContext(
@@ -282,12 +283,14 @@ def _preflight(access: AzureAccess | None, plan: SweepPlan) -> tuple[dict[str, s
 
 
 def _validate_options(
-    config: SweepConfig, args: RunArguments, client: docker.DockerClient, plan: SweepPlan
+    config: SweepConfig, args: RunArguments, client: docker.DockerClient, plan: SweepPlan, *, verdicts: Path
 ) -> tuple[str, ...]:
     """Renovate's own check of the options: errors stop the run (exit 2); the warnings, for the report."""
     if not (args.validate_renovate and config.runner.renovate.validate_options):
         return ()
-    result = validate_renovate_options(config, client, plan.image, name=f"renovate-{plan.run_id}-validate")
+    result = validate_renovate_options(
+        config, client, plan.image, name=f"renovate-{plan.run_id}-validate", verdicts=verdicts
+    )
     result.raise_errors(args.config)
     return tuple(str(problem) for problem in result.warnings)
 

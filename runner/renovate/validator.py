@@ -13,6 +13,8 @@ The files hold no secret values: secrets are `{{ secrets.NAME }}` templates in t
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import json
 import secrets
@@ -30,7 +32,7 @@ from runner.config import ConfigInvalid, ConfigProblem, RepoConfig, SweepConfig
 from runner.config.loader import RUNNER_FILES
 from runner.config.yaml_source import KeyPath, YamlDocument, format_key_path, load_yaml
 from runner.errors import EngineError
-from runner.renovate.container import LABEL_PREFIX, ContainerSpec, RenovateContainer, Stream
+from runner.renovate.container import ENGINE_FAILURES, LABEL_PREFIX, ContainerSpec, RenovateContainer, Stream
 from runner.renovate.option_paths import depth_in, migrations, option_named
 
 log = structlog.get_logger()
@@ -80,11 +82,21 @@ def targets(config: SweepConfig) -> list[Target]:
 
 
 def validate_renovate_options(
-    config: SweepConfig, client: docker.DockerClient, image: str, *, name: str | None
+    config: SweepConfig, client: docker.DockerClient, image: str, *, name: str | None, verdicts: Path | None = None
 ) -> ValidationResult:
-    """Run the validator of `image` over the configuration's Renovate options; raises EngineError when it cannot."""
+    """Run the validator of `image` over the configuration's Renovate options; raises EngineError when it cannot.
+
+    With `verdicts` (a directory), options that this image has found clean before are not checked again: a
+    container of Renovate costs seconds of every sweep, and a nightly sweep's options rarely change. Only clean
+    verdicts are kept, so a problem is reported, at its current line, every time until it is fixed.
+    """
     checked = targets(config)
-    lines, exit_code = _run(client, _spec(config, image, name, checked), _archive(checked))
+    archive = _archive(checked)
+    verdict = _verdict_file(verdicts, client, image, archive)
+    if verdict is not None and verdict.exists():
+        log.info("renovate_options_validated_before", files=len(checked), image=image)
+        return ValidationResult(errors=(), warnings=())
+    lines, exit_code = _run(client, _spec(config, image, name, checked), archive)
     result = map_records(_json_lines(lines), checked, config)
     if exit_code not in (0, 1) or (exit_code == 1 and not (result.errors or result.warnings)):
         tail = "\n".join(lines[-10:])
@@ -93,7 +105,22 @@ def validate_renovate_options(
             f"{tail}\nCheck the image, or skip this check with --no-renovate-validation (renovate.validate: false)"
         )
     log.info("renovate_options_validated", files=len(checked), errors=len(result.errors), warnings=len(result.warnings))
+    if verdict is not None and exit_code == 0 and not (result.errors or result.warnings):
+        with contextlib.suppress(OSError):  # a verdict not kept costs the next sweep a check, nothing more
+            verdict.parent.mkdir(parents=True, exist_ok=True)
+            verdict.touch()
     return result
+
+
+def _verdict_file(verdicts: Path | None, client: docker.DockerClient, image: str, archive: bytes) -> Path | None:
+    """Where a clean verdict on these options by this image (by its id: a re-tagged image is another) is kept."""
+    if verdicts is None:
+        return None
+    try:
+        image_id = str(client.images.get(image).id)
+    except ENGINE_FAILURES:
+        return None
+    return verdicts / hashlib.sha256(image_id.encode() + b"\0" + archive).hexdigest()
 
 
 def _archive(checked: Iterable[Target]) -> bytes:

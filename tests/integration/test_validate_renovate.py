@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docker
 import pytest
+import structlog.testing
 
 from runner.cli import main
+from runner.config import load_config
+from runner.renovate.validator import validate_renovate_options
 
 pytestmark = [pytest.mark.docker]
 
@@ -52,3 +56,37 @@ def test_without_renovate_the_engine_is_not_needed(
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/no-engine.sock")
     assert main(["validate", "--config", str(CORPUS / "misspelled-option")]) == 0
+
+
+def configuration(root: Path, global_options: str) -> Path:
+    (root / "repos").mkdir(parents=True)
+    (root / "runner.yaml").write_text(
+        f"organization: https://dev.azure.com/contoso/\nrenovate:\n  global:\n{global_options}"
+    )
+    (root / "repos" / "web.yaml").write_text("repository: Platform/web\n")
+    return root
+
+
+def validations(config_dir: Path, image: str, verdicts: Path) -> list[str]:
+    """What one check of the configuration did: the validator ran, or a clean verdict was found."""
+    with structlog.testing.capture_logs() as logged:
+        result = validate_renovate_options(
+            load_config(config_dir), docker.from_env(), image, name=None, verdicts=verdicts
+        )
+    assert result.errors == ()
+    return [entry["event"] for entry in logged if entry["event"].startswith("renovate_options_validated")]
+
+
+def test_options_the_image_found_clean_before_are_not_checked_again(renovate_image: str, tmp_path: Path) -> None:
+    verdicts = tmp_path / "verdicts"
+    clean = configuration(tmp_path / "clean", "    onboarding: false\n")
+
+    assert validations(clean, renovate_image, verdicts) == ["renovate_options_validated"]
+    assert validations(clean, renovate_image, verdicts) == ["renovate_options_validated_before"]
+
+    # Other options are checked again; so are options that drew a warning, every time, so it is never lost.
+    changed = configuration(tmp_path / "changed", "    onboarding: false\n    labels: [dependencies]\n")
+    assert validations(changed, renovate_image, verdicts) == ["renovate_options_validated"]
+    warned = configuration(tmp_path / "warned", "    onboarding: false\n    baseBranches: [main]\n")
+    assert validations(warned, renovate_image, verdicts) == ["renovate_options_validated"]
+    assert validations(warned, renovate_image, verdicts) == ["renovate_options_validated"]
