@@ -143,6 +143,13 @@ def check_cache_writable(client: docker.DockerClient, image: str, cache: str, wh
             f"was started. Make it writable for uid {RENOVATE_UID}, or use another cache (cache.volume, "
             "cache.directory or --cache-dir); a cache volume the runner creates itself is prepared for that user"
         ) from None
+    except ENGINE_FAILURES as error:  # the engine could not even start the probe
+        explanation = error.explanation if isinstance(error, docker.errors.APIError) else str(error)
+        raise EngineError(
+            f"could not start a short container of {image} to check that Renovate's user can write to {what} "
+            f"({explanation}); nothing was started. The runner runs /bin/sh of the Renovate image for that check, "
+            "which every Renovate image has"
+        ) from None
 
 
 def _volume_exists(client: docker.DockerClient, volume: str) -> bool:

@@ -72,9 +72,9 @@ def rss_mib_at(samples: Samples, started: int) -> float:
 
 
 def test_a_hundred_repositories_at_concurrency_8_are_each_reported_once_in_flat_memory(
-    organization: Organization, docker_client: docker.DockerClient, tmp_path: Path
+    organization: Organization, docker_client: docker.DockerClient, base_renovate_image: str, tmp_path: Path
 ) -> None:
-    image = build_replay_image(docker_client)
+    image = build_replay_image(docker_client, base_renovate_image)
     for repository in REPOSITORIES:
         organization.seed(repository, {"package.json": package_json(repository, {"lodash": "4.17.15"})})
     organization.configure(

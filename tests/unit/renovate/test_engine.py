@@ -329,6 +329,24 @@ def test_no_leftovers_means_nothing_to_do(client: MagicMock) -> None:
     assert engine.remove_leftovers(client, own_run_id="mine") == []
 
 
+# --- check_cache_writable ---
+
+
+def test_a_probe_the_engine_cannot_start_is_an_engine_error_that_says_why(client: MagicMock) -> None:
+    # An image without /bin/sh: the engine creates the probe and cannot start it.
+    client.containers.run.side_effect = engine_answer(
+        400, 'failed to create shim task: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown'
+    )
+
+    with pytest.raises(EngineError) as caught:
+        engine.check_cache_writable(client, IMAGE, "renovate-cache", "the cache volume renovate-cache")
+
+    message = str(caught.value)
+    assert message.startswith(f"could not start a short container of {IMAGE} to check that Renovate's user can write")
+    assert "stat /bin/sh: no such file or directory" in message
+    assert "nothing was started" in message
+
+
 # --- ensure_cache_volume ---
 
 

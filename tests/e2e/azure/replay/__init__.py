@@ -1,11 +1,11 @@
-"""The replaying Renovate image: recorded Renovate output, replayed by a static program in an image FROM scratch.
+"""The replaying Renovate image: recorded Renovate output, replayed by a static program as the entry point.
 
-A load test starts a hundred Renovate containers; real Renovate would spend most of the test starting Node, and
-the scripted image (tests/integration/scripted) still carries a whole Debian and Node. This image holds one
+A load test starts a hundred Renovate containers; real Renovate would spend most of the test starting Node. This
+image adds to the tests' Renovate image (for its shell, which the runner's cache preparation and probe use) one
 static binary (`replay.c`, compiled here with the host's C compiler, since no registry is reachable for a build
-image) and two recordings of a real Renovate 44 run against the Azure DevOps double: its log lines
-(`renovate.ndjson`) and its report file (`report.json`). It is tagged by a hash of all four files, so it is built
-once and kept between sessions.
+image) as its entry point, and two recordings of a real Renovate 44 run against the Azure DevOps double: its log
+lines (`renovate.ndjson`) and its report file (`report.json`). It is tagged by a hash of all four files and the base
+image's id, so it is built once per base and kept between sessions.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ RECIPE_DIR: Final = Path(__file__).resolve().parent
 SOURCES: Final = ("Dockerfile", "replay.c", "renovate.ndjson", "report.json")
 
 
-def build_replay_image(client: docker.DockerClient) -> str:
-    """The image's tag, built first unless an image of the same recipe exists."""
-    digest = hashlib.sha256()
+def build_replay_image(client: docker.DockerClient, base_image: str) -> str:
+    """The image's tag, built on `base_image` first unless an image of the same recipe exists."""
+    digest = hashlib.sha256(str(client.images.get(base_image).id).encode())
     for name in SOURCES:
         digest.update(f"\0{name}\0".encode() + (RECIPE_DIR / name).read_bytes())
     tag = f"{IMAGE_REPOSITORY}:{digest.hexdigest()[:12]}"
@@ -45,7 +45,15 @@ def build_replay_image(client: docker.DockerClient) -> str:
             context = _context(
                 {name: (RECIPE_DIR / name).read_bytes() for name in SOURCES} | {"replay": binary.read_bytes()}
             )
-        client.images.build(fileobj=context, custom_context=True, tag=tag, pull=False, network_mode="none", rm=True)
+        client.images.build(
+            fileobj=context,
+            custom_context=True,
+            tag=tag,
+            pull=False,
+            network_mode="none",
+            rm=True,
+            buildargs={"BASE": base_image},
+        )
     return tag
 
 
