@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from collections import defaultdict
 from http import HTTPStatus
 from pathlib import Path
@@ -117,16 +119,24 @@ def run_as_root_on_cache(client: docker.DockerClient, image: str, cache: str, sc
 
 
 def _run_on_cache(client: docker.DockerClient, image: str, cache: str, script: str, *, user: int) -> None:
-    client.containers.run(
-        image,
-        entrypoint=["/bin/sh", "-c"],
-        command=[script],
-        user=str(user),
-        network_mode="none",
-        volumes={cache: {"bind": "/cache", "mode": "rw"}},
-        labels={f"{LABEL_PREFIX}.cache-init": cache},
-        remove=True,
-    )
+    name = f"renovate-runner-cache-{secrets.token_hex(6)}"
+    try:
+        client.containers.run(
+            image,
+            name=name,
+            entrypoint=["/bin/sh", "-c"],
+            command=[script],
+            user=str(user),
+            network_mode="none",
+            volumes={cache: {"bind": "/cache", "mode": "rw"}},
+            labels={f"{LABEL_PREFIX}.cache-init": cache},
+            remove=True,
+        )
+    except docker.errors.APIError:
+        # `remove=True` removes a container that ran; one the engine created and could not start would stay.
+        with contextlib.suppress(*ENGINE_FAILURES):
+            client.containers.get(name).remove(force=True)
+        raise
 
 
 def check_cache_writable(client: docker.DockerClient, image: str, cache: str, what: str) -> None:

@@ -345,6 +345,10 @@ def test_a_probe_the_engine_cannot_start_is_an_engine_error_that_says_why(client
     assert message.startswith(f"could not start a short container of {IMAGE} to check that Renovate's user can write")
     assert "stat /bin/sh: no such file or directory" in message
     assert "nothing was started" in message
+    # The engine created the probe before it failed to start it: it is removed, not left behind.
+    name = client.containers.run.call_args.kwargs["name"]
+    client.containers.get.assert_called_once_with(name)
+    client.containers.get.return_value.remove.assert_called_once_with(force=True)
 
 
 # --- ensure_cache_volume ---
