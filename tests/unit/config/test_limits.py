@@ -111,10 +111,10 @@ def test_nesting_through_aliases_counts_the_aliased_depth(tmp_path: Path) -> Non
 
 
 def test_a_symbolic_link_inside_the_configuration_directory_is_followed(tmp_path: Path) -> None:
-    (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "api.yaml").write_text("repository: Platform/api\n")
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "api.yaml").write_text("repository: Platform/api\n")
     (tmp_path / "repos").mkdir()
-    (tmp_path / "repos" / "api.yaml").symlink_to("../shared/api.yaml")
+    (tmp_path / "repos" / "api.yaml").symlink_to("../linked/api.yaml")
     (tmp_path / "runner.yaml").write_text("organization: https://dev.azure.com/contoso/\n")
 
     assert [repo.name for repo in load_config(tmp_path).repos] == ["Platform/api"]
