@@ -215,7 +215,7 @@ class RenovateContainer:
                 "pull or build it (scripts/renovate-image.sh) or set renovate.image"
             ) from None
         except ENGINE_FAILURES as error:
-            raise EngineError(f"could not create container {spec.name}: {_explain(error)}") from None
+            raise EngineError(f"could not create container {spec.name}: {explain(error)}") from None
         return self
 
     def __exit__(
@@ -233,7 +233,7 @@ class RenovateContainer:
             )
             container.start()
         except ENGINE_FAILURES as error:
-            raise EngineError(f"could not start container {self._spec.name}: {_explain(error)}") from None
+            raise EngineError(f"could not start container {self._spec.name}: {explain(error)}") from None
         # The caller's context (structlog's bound `repo`) goes along, so what the sink logs names the repository.
         context = contextvars.copy_context()
         self._reader = threading.Thread(
@@ -267,7 +267,7 @@ class RenovateContainer:
             self.stop(grace_s, hurry=hurry)
             reader.join(timeout=grace_s + 5)
         if self._reader_error is not None:
-            raise EngineError(f"lost the output of container {self._spec.name}: {_explain(self._reader_error)}")
+            raise EngineError(f"lost the output of container {self._spec.name}: {explain(self._reader_error)}")
         exit_code, oom_killed = self._final_state()
         return WaitResult(exit_code=exit_code, timed_out=timed_out, cancelled=cancelled, oom_killed=oom_killed)
 
@@ -286,9 +286,9 @@ class RenovateContainer:
                 return
             except docker.errors.APIError as error:
                 if error.status_code != HTTPStatus.CONFLICT:  # 409: it is not running (any more)
-                    log.warning("container_stop_failed", container=self._spec.name, error=_explain(error))
+                    log.warning("container_stop_failed", container=self._spec.name, error=explain(error))
             except ENGINE_CONNECTION_ERRORS as error:
-                log.warning("container_stop_failed", container=self._spec.name, error=_explain(error))
+                log.warning("container_stop_failed", container=self._spec.name, error=explain(error))
 
     @staticmethod
     def _exits_within(container: Container, grace_s: float, hurry: threading.Event) -> bool:
@@ -307,7 +307,7 @@ class RenovateContainer:
         try:
             self._require().put_archive(path, archive)
         except ENGINE_FAILURES as error:
-            raise EngineError(f"could not copy files into container {self._spec.name}: {_explain(error)}") from None
+            raise EngineError(f"could not copy files into container {self._spec.name}: {explain(error)}") from None
 
     def remove(self) -> None:
         container, self._container = self._container, None
@@ -322,7 +322,7 @@ class RenovateContainer:
             pass
         except ENGINE_FAILURES as error:
             # The next sweep's start-up cleanup finds it by its run label once this run's lock is released.
-            log.warning("container_remove_failed", container=self._spec.name, error=_explain(error))
+            log.warning("container_remove_failed", container=self._spec.name, error=explain(error))
 
     def _read(self, stream: Iterator[tuple[bytes | None, bytes | None]], sink: OutputSink) -> None:
         stdout = LineSplitter("stdout", sink, self._max_line)
@@ -345,7 +345,7 @@ class RenovateContainer:
             result = container.wait(timeout=60)
             container.reload()
         except ENGINE_FAILURES as error:
-            raise EngineError(f"could not read the exit status of {self._spec.name}: {_explain(error)}") from None
+            raise EngineError(f"could not read the exit status of {self._spec.name}: {explain(error)}") from None
         state = container.attrs.get("State", {})
         exit_code = result.get("StatusCode")
         return (int(exit_code) if exit_code is not None else None), bool(state.get("OOMKilled", False))
@@ -365,7 +365,8 @@ def _to_mount(mount: BindMount) -> Mount:
     )
 
 
-def _explain(error: BaseException) -> str:
+def explain(error: BaseException) -> str:
+    """An engine failure in a few words: the engine's own explanation, else the error's type and text."""
     if isinstance(error, docker.errors.APIError):
         return str(error.explanation or error)
     return f"{type(error).__name__}: {error}"

@@ -24,6 +24,7 @@ from runner.renovate.container import (
     LABEL_RUN_ID,
     LABEL_RUN_LOCK,
     LABEL_RUN_LOCK_NAMESPACE,
+    explain,
 )
 
 log = structlog.get_logger()
@@ -154,10 +155,9 @@ def check_cache_writable(client: docker.DockerClient, image: str, cache: str, wh
             "cache.directory or --cache-dir); a cache volume the runner creates itself is prepared for that user"
         ) from None
     except ENGINE_FAILURES as error:  # the engine could not even start the probe
-        explanation = error.explanation if isinstance(error, docker.errors.APIError) else str(error)
         raise EngineError(
             f"could not start a short container of {image} to check that Renovate's user can write to {what} "
-            f"({explanation}); nothing was started. The runner runs /bin/sh of the Renovate image for that check, "
+            f"({explain(error)}); nothing was started. The runner runs /bin/sh of the Renovate image for that check, "
             "which every Renovate image has"
         ) from None
 

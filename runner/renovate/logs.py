@@ -348,11 +348,10 @@ class LogSummary:
             self.feed_output(line.decode("utf-8", errors="replace"))
             return
         self.events += 1
-        msg = record.get("msg")
-        if record["level"] >= WARN or (type(msg) is str and msg in _HANDLERS):
-            self._read_record(record, fed)
+        self._read_record(record, fed)
 
     def _read_record(self, record: Record, fed: FedLines) -> None:
+        """What the summary keeps of one record: its handler's part and the problem it is; most have neither."""
         msg = record.get("msg")
         if type(msg) is str and (handler := _HANDLERS.get(msg)) is not None:
             handler(self, record)
