@@ -11,7 +11,13 @@
 // stack trace is formatted. Every container formats one at start-up (Node's domain module, which roarr loads, takes a
 // stack when it loads), and paid about 0.4 CPU-s for it. The bundle leaves the registration out; stack traces keep
 // the positions they had, which are the bundle's own.
+//
+// A bundled package's top-level code runs when the first module that imports it loads, and Renovate's registries
+// import every datasource and platform at start-up. The AWS SDK clients are the largest of those (about 0.1 s of
+// every container's start-up) and serve only the AWS datasources and the CodeCommit platform. Renovate imports
+// them through a stand-in with the same export names, each a getter that loads the client on first use.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 
 const [esbuildMain, entry, outfile] = process.argv.slice(2);
@@ -61,6 +67,45 @@ const withoutSourceMapRegistration = {
   },
 };
 
+const LOADED_ON_FIRST_USE = [
+  '@aws-sdk/client-codecommit',
+  '@aws-sdk/client-ec2',
+  '@aws-sdk/client-ecr',
+  '@aws-sdk/client-eks',
+  '@aws-sdk/client-rds',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/credential-providers',
+];
+
+// The stand-in's export names are the package's own, read here: a CommonJS module's names are known only once it
+// has run, and esbuild's interop copies them from the stand-in when the importing module loads.
+function standIn(name) {
+  const exported = Object.keys(createRequire(entry)(name));
+  return [
+    `let loaded;`,
+    `const load = () => (loaded ??= require(${JSON.stringify(name)}));`,
+    `Object.defineProperty(exports, '__esModule', { value: true });`,
+    `for (const key of ${JSON.stringify(exported)}) {`,
+    `  Object.defineProperty(exports, key, { enumerable: true, get: () => load()[key] });`,
+    `}`,
+  ].join('\n');
+}
+
+const loadedOnFirstUse = {
+  name: 'loaded-on-first-use',
+  setup(build) {
+    const names = new Set(LOADED_ON_FIRST_USE);
+    build.onResolve({ filter: /^@aws-sdk\// }, (args) =>
+      names.has(args.path) && args.namespace === 'file' ? { path: args.path, namespace: 'stand-in' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({
+      contents: standIn(args.path),
+      loader: 'js',
+      resolveDir: dirname(entry), // its require() finds the real package where Renovate's own imports did
+    }));
+  },
+};
+
 await esbuild.build({
   entryPoints: [entry],
   outfile,
@@ -71,7 +116,7 @@ await esbuild.build({
   charset: 'ascii',
   logLevel: 'error',
   external,
-  plugins: [ownPaths, withoutSourceMapRegistration],
+  plugins: [ownPaths, withoutSourceMapRegistration, loadedOnFirstUse],
   // import.meta.url becomes the bundle's own URL, so Renovate's createRequire(import.meta.url) finds
   // ../package.json and its dependencies from the bundle's directory, one level below the package like dist/.
   define: { 'import.meta.url': '__renovateImportMetaUrl' },

@@ -116,3 +116,66 @@ def test_it_extracts_exactly_what_the_base_image_extracts(
         reports[label] = _extract(docker_client, image, repository, report_dir)
     assert set(reports["fast"]) == {"npm", "pip_requirements", "poetry"}
     assert reports["fast"] == reports["base"]
+
+
+_AMI_FILE = (
+    '# amiFilter=[{"Name":"owner-id","Values":["602401143452"]},{"Name":"name","Values":["amazon-eks-node-1.21-*"]}]\n'
+    'ami_id = "ami-0123456789abcdef0"\n'
+)
+_AMI_MANAGER = {
+    "customType": "regex",
+    "managerFilePatterns": ["/^amis\\.tf$/"],
+    "matchStrings": [
+        ".*amiFilter=(?<packageName>.+?)[ ]*\\n[ ]*(?<depName>[a-zA-Z0-9-_:]*)[ ]*?[:|=][ ]*?[\"|']?"
+        "(?<currentValue>ami-[a-z0-9]{17})[\"|']?.*"
+    ],
+    "datasourceTemplate": "aws-machine-image",
+    "versioningTemplate": "aws-machine-image",
+}
+
+
+def _aws_lookup_errors(client: docker.DockerClient, image: str, repository: Path) -> list[tuple[str, str]]:
+    """The aws-machine-image datasource's errors in a lookup whose EC2 endpoint is a closed port on loopback."""
+    code, stdout, _ = run(
+        client,
+        image,
+        environment={
+            "RENOVATE_PLATFORM": "local",
+            "RENOVATE_DRY_RUN": "lookup",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "debug",
+            "AWS_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_ENDPOINT_URL_EC2": "http://127.0.0.1:9",
+        },
+        volumes={str(repository): {"bind": "/usr/src/app", "mode": "ro"}},
+    )
+    assert code == 0, stdout[-2000:]
+    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return [
+        (record["msg"], record.get("errCode", ""))
+        for record in records
+        if record.get("datasource") == "aws-machine-image"
+    ]
+
+
+def test_the_aws_sdk_that_loads_on_first_use_still_sends_its_requests(
+    docker_client: docker.DockerClient, renovate_image: str, base_renovate_image: str, tmp_path: Path
+) -> None:
+    # The fast image's bundle imports the AWS SDK clients through stand-ins that load them on first use. A lookup of
+    # the aws-machine-image datasource builds an EC2 client and sends DescribeImages; with the endpoint a closed port,
+    # the SDK's own HTTP handler fails with ECONNREFUSED. A broken stand-in would fail before any request instead.
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    (repository / "amis.tf").write_text(_AMI_FILE)
+    (repository / "renovate.json").write_text(json.dumps({"customManagers": [_AMI_MANAGER]}))
+    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run([*git, "init", "--quiet"], check=True)
+    subprocess.run([*git, "add", "--all"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "--message", "amis"], check=True)
+    repository.chmod(0o755)
+    fast = _aws_lookup_errors(docker_client, renovate_image, repository)
+    base = _aws_lookup_errors(docker_client, base_renovate_image, repository)
+    assert base == [("Datasource connection error", "ECONNREFUSED")]
+    assert fast == base
