@@ -21,7 +21,7 @@ from typing import Literal, Self, TextIO
 import docker
 import structlog
 
-from runner import pipelines
+from runner import pipelines, side_by_side
 from runner.azure_access import AzureAccess, TokenAnnouncer, candidate_repositories, connect_azure, needs_azure
 from runner.capacity import ConcurrencyDecision, MachineCapacity, sweep_concurrency
 from runner.commands import arguments
@@ -169,10 +169,11 @@ def run(namespace: argparse.Namespace, *, environ: Mapping[str, str], out: TextI
         cache_volume=plan.runner.cache.volume,
         cache_directory=plan.runner.cache.directory,
     ) as locks:
-        client = _prepare_engine(plan)
-        option_warnings = _validate_options(config, args, client, plan, verdicts=state_dir / "validated")
+        (client, option_warnings), (problems, warnings) = side_by_side.both(
+            lambda: _engine_checks(config, args, plan, verdicts=state_dir / "validated"),
+            lambda: _preflight(access, plan),
+        )
         announce_warnings(option_warnings, out, environ)
-        problems, warnings = _preflight(access, plan)
         context = RunContext(
             run_id=plan.run_id,
             run_lock=locks.run_lock.path,
@@ -280,6 +281,14 @@ def _preflight(access: AzureAccess | None, plan: SweepPlan) -> tuple[dict[str, s
         runnable, plan.runner, token=access.current_token, identity=identity_phrase(result.identity)
     )
     return result.problems, warnings
+
+
+def _engine_checks(
+    config: SweepConfig, args: RunArguments, plan: SweepPlan, *, verdicts: Path
+) -> tuple[docker.DockerClient, tuple[str, ...]]:
+    """The engine made ready (image, cache) and Renovate's check of the options: the checks that run containers."""
+    client = _prepare_engine(plan)
+    return client, _validate_options(config, args, client, plan, verdicts=verdicts)
 
 
 def _validate_options(
