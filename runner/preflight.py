@@ -151,7 +151,8 @@ def _tagging_problems(
 ) -> dict[str, str]:
     """Labels that are no tag of the project yet need *Create tag definition* there (Tagging namespace)."""
     labelled = [(name, repository) for name, repository in repositories if labels.get(name)]
-    existing = {repository.project_id: client.tag_names(repository.project_id) for _name, repository in labelled}
+    labelled_projects = {repository.project_id for _name, repository in labelled}
+    existing = {project: client.tag_names(project) for project in sorted(labelled_projects)}  # once a project
     new = {name: _new_labels(labels[name], existing[repository.project_id]) for name, repository in labelled}
     needing = [(name, repository) for name, repository in labelled if new[name]]
     projects = sorted({repository.project_id for _name, repository in needing})

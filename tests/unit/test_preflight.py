@@ -175,6 +175,26 @@ def test_without_labels_the_tags_are_not_looked_at(
     assert not any("/_apis/wit/tags" in request.path for request in organization.requests)
 
 
+def test_the_tags_of_a_project_are_read_once_for_all_its_labelled_repositories(
+    organization: AzureDevOpsDouble, ado_signing_key: SigningKey, tmp_path: Path
+) -> None:
+    organization.add_repository("Platform", "api")
+    organization.grant(TEST_OID, "Platform", "api")
+    organization.add_tags("Platform", "dependencies")
+    organization.clear_requests()
+
+    result = run_preflight(
+        client_for(organization, ado_signing_key),
+        repos(tmp_path, "Platform/web", "Platform/api"),
+        dry_run=False,
+        runner=LABELLING_RUNNER,
+    )
+
+    assert set(result.repositories) == {"Platform/web", "Platform/api"}
+    assert result.problems == {}
+    assert sum("/_apis/wit/tags" in request.path for request in organization.requests) == 1
+
+
 def test_the_double_evaluates_the_tagging_namespace_per_project(
     organization: AzureDevOpsDouble, ado_signing_key: SigningKey
 ) -> None:
