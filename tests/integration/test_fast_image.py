@@ -5,7 +5,6 @@ Renovate, configured alike, extracting the same dependencies, but started from o
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -78,6 +77,19 @@ def test_the_config_validator_is_still_renovates_own(
     assert "packageRule" in invalid[1] + invalid[2]
 
 
+def committed_repository(path: Path, files: dict[str, str]) -> Path:
+    """A git repository at `path` with `files` in one commit, readable by Renovate's user in the container."""
+    path.mkdir()
+    for name, text in files.items():
+        (path / name).write_text(text)
+    git = ["git", "-C", str(path), "-c", "user.name=t", "-c", "user.email=t@localhost"]
+    subprocess.run([*git, "init", "--quiet"], check=True)
+    subprocess.run([*git, "add", "--all"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "--message", "files"], check=True)
+    path.chmod(0o755)
+    return path
+
+
 def _extract(client: docker.DockerClient, image: str, repository: Path, report_dir: Path) -> dict[str, Any]:
     code, stdout, _ = run(
         client,
@@ -100,14 +112,8 @@ def _extract(client: docker.DockerClient, image: str, repository: Path, report_d
 def test_it_extracts_exactly_what_the_base_image_extracts(
     docker_client: docker.DockerClient, renovate_image: str, base_renovate_image: str, tmp_path: Path
 ) -> None:
-    repository = tmp_path / "repository"
-    repository.mkdir()
-    for sample in SAMPLES:
-        shutil.copy(REPO_ROOT / sample, repository)
-    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@localhost"]
-    subprocess.run([*git, "init", "--quiet"], check=True)
-    subprocess.run([*git, "add", "--all"], check=True)
-    subprocess.run([*git, "commit", "--quiet", "--message", "samples"], check=True)
+    samples = {Path(sample).name: (REPO_ROOT / sample).read_text() for sample in SAMPLES}
+    repository = committed_repository(tmp_path / "repository", samples)
     reports = {}
     for label, image in (("fast", renovate_image), ("base", base_renovate_image)):
         report_dir = tmp_path / label
@@ -166,15 +172,8 @@ def test_the_aws_sdk_that_loads_on_first_use_still_sends_its_requests(
     # The fast image's bundle imports the AWS SDK clients through stand-ins that load them on first use. A lookup of
     # the aws-machine-image datasource builds an EC2 client and sends DescribeImages; with the endpoint a closed port,
     # the SDK's own HTTP handler fails with ECONNREFUSED. A broken stand-in would fail before any request instead.
-    repository = tmp_path / "repository"
-    repository.mkdir()
-    (repository / "amis.tf").write_text(_AMI_FILE)
-    (repository / "renovate.json").write_text(json.dumps({"customManagers": [_AMI_MANAGER]}))
-    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@localhost"]
-    subprocess.run([*git, "init", "--quiet"], check=True)
-    subprocess.run([*git, "add", "--all"], check=True)
-    subprocess.run([*git, "commit", "--quiet", "--message", "amis"], check=True)
-    repository.chmod(0o755)
+    files = {"amis.tf": _AMI_FILE, "renovate.json": json.dumps({"customManagers": [_AMI_MANAGER]})}
+    repository = committed_repository(tmp_path / "repository", files)
     fast = _aws_lookup_errors(docker_client, renovate_image, repository)
     base = _aws_lookup_errors(docker_client, base_renovate_image, repository)
     assert base == [("Datasource connection error", "ECONNREFUSED")]
